@@ -1,0 +1,200 @@
+"""One athlete's stage of the pipeline: aligned back sensors → calibration, angles, reps, alarms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from liftguard._types import FloatArray
+from liftguard.alerts.flexion import FlexionAlarmRule
+from liftguard.inputs import Calibrate, Input, StartSet
+from liftguard.signal.calibration import Calibrator, SegmentFrame
+from liftguard.signal.reps import DeadliftRepCounter
+from liftguard.signal.spine import sagittal_inclination
+
+__all__ = ["AngleSamples", "AthleteMonitor", "AthleteOutput"]
+
+
+@dataclass(frozen=True)
+class AngleSamples:
+    """Per-sample angles of one athlete (degrees), on the upper sensor's time base (s)."""
+
+    t: FloatArray
+    trunk_deg: FloatArray
+    pelvis_deg: FloatArray
+    flexion_deg: FloatArray
+
+
+@dataclass
+class AthleteOutput:
+    """What happened, in time order, as ``(t, kind, payload)``; the session turns it into events."""
+
+    items: list[tuple[float, str, object]]
+
+
+class _Buffer:
+    """Time-ordered samples of one sensor waiting to be aligned with its partner."""
+
+    def __init__(self) -> None:
+        self.t = np.zeros(0)
+        self.up = np.zeros((0, 3))
+        self.gyr = np.zeros(0)
+
+    def push(self, t: FloatArray, up: FloatArray, gyr_norm: FloatArray) -> None:
+        self.t = np.concatenate([self.t, t])
+        self.up = np.concatenate([self.up, up])
+        self.gyr = np.concatenate([self.gyr, gyr_norm])
+
+    def drop_before(self, t: float) -> None:
+        k = int(np.searchsorted(self.t, t, side="left"))
+        if k:
+            self.t, self.up, self.gyr = self.t[k:], self.up[k:], self.gyr[k:]
+
+
+class AthleteMonitor:
+    """Calibration, lumbar angles, rep counting and the flexion alarm for one athlete.
+
+    Args:
+        name: the athlete's name (used in events).
+        alarm_deg: lumbar flexion alarm threshold, degrees from neutral.
+        hold_s: how long flexion must stay above the threshold, seconds.
+        on_angles: optional callback receiving every processed :class:`AngleSamples` block
+            (the dashboard and the benchmarks listen here).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        alarm_deg: float = 30.0,
+        hold_s: float = 0.1,
+        on_angles: Callable[[AngleSamples], None] | None = None,
+    ) -> None:
+        self.name = name
+        self._buf = {"upper": _Buffer(), "sacrum": _Buffer()}
+        self._processed_to = -np.inf
+        self._inputs: list[Input] = []
+        self._calibrator = Calibrator()
+        self.frames: dict[str, SegmentFrame] | None = None
+        self.max_flexion_deg: float | None = None
+        self._counter = DeadliftRepCounter()
+        self._alarm = FlexionAlarmRule(alarm_deg, hold_s)
+        self._set: StartSet | None = None
+        self._on_angles = on_angles
+
+    @property
+    def current_set(self) -> StartSet | None:
+        """The set in progress, if any."""
+        return self._set
+
+    def add_input(self, inp: Input) -> None:
+        """Queue a supervisor input; it takes effect when the data reaches ``inp.t``."""
+        self._inputs.append(inp)
+        self._inputs.sort(key=lambda i: i.t)
+
+    def push(
+        self, placement: str, t: FloatArray, up: FloatArray, gyr_norm: FloatArray
+    ) -> list[tuple[float, str, object]]:
+        """Add one sensor's processed samples and run everything both sensors now cover.
+
+        Args:
+            placement: ``"upper"`` or ``"sacrum"``.
+            t: ``(N,)`` session seconds.
+            up: ``(N, 3)`` world up in that sensor's frame.
+            gyr_norm: ``(N,)`` angular-rate norm, rad/s.
+
+        Returns:
+            Outputs ``(t, kind, payload)`` in time order; kinds are ``"calibration"``
+            (:class:`~liftguard.signal.calibration.CalibrationResult`), ``"set_start"`` and
+            ``"set_end"`` (:class:`~liftguard.inputs.StartSet`), ``"rep"``
+            (:class:`~liftguard.signal.reps.RepWindow`) and ``"flexion_alarm"``
+            (:class:`~liftguard.alerts.flexion.FlexionTrigger`).
+        """
+        buf = self._buf.get(placement)
+        if buf is None:
+            return []
+        buf.push(t, up, gyr_norm)
+        return self._run()
+
+    def _run(self) -> list[tuple[float, str, object]]:
+        upper, sacrum = self._buf["upper"], self._buf["sacrum"]
+        if upper.t.size == 0 or sacrum.t.size < 2:
+            return []
+        # Align on the upper sensor's time base: take its samples the sacrum brackets.
+        lo = max(self._processed_to, float(sacrum.t[0]))
+        hi = float(sacrum.t[-1])
+        sel = (upper.t > lo) & (upper.t <= hi)
+        if not sel.any():
+            upper.drop_before(min(lo, hi))
+            return []
+        t = upper.t[sel]
+        uu, gu = upper.up[sel], upper.gyr[sel]
+        us = np.stack([np.interp(t, sacrum.t, sacrum.up[:, k]) for k in range(3)], axis=1)
+        us /= np.linalg.norm(us, axis=1, keepdims=True)
+        gyr = np.maximum(gu, np.interp(t, sacrum.t, sacrum.gyr))
+        self._processed_to = float(t[-1])
+        upper.drop_before(self._processed_to + 1e-9)
+        sacrum.drop_before(float(sacrum.t[max(0, np.searchsorted(sacrum.t, t[-1]) - 1)]))
+        out: list[tuple[float, str, object]] = []
+        start = 0
+        while start < t.size:
+            # Split the block at the next input so it acts on exactly the samples after it.
+            if self._inputs and self._inputs[0].t <= t[-1]:
+                stop = int(np.searchsorted(t, self._inputs[0].t, side="left"))
+            else:
+                stop = t.size
+            if stop > start:
+                out += self._process(t[start:stop], uu[start:stop], us[start:stop], gyr[start:stop])
+            if stop < t.size:
+                out += self._apply(self._inputs.pop(0))
+            start = stop
+        return out
+
+    def _apply(self, inp: Input) -> list[tuple[float, str, object]]:
+        out: list[tuple[float, str, object]] = []
+        if isinstance(inp, Calibrate):
+            self._calibrator.start(inp.t)
+        elif isinstance(inp, StartSet):
+            out += self._end_set(inp.t)
+            self._set = inp
+            self._counter.reset()
+            self._alarm.reset()
+            out.append((inp.t, "set_start", inp))
+        return out
+
+    def _end_set(self, t: float) -> list[tuple[float, str, object]]:
+        if self._set is None:
+            return []
+        ended, self._set = self._set, None
+        return [(t, "set_end", ended)]
+
+    def _process(
+        self, t: FloatArray, uu: FloatArray, us: FloatArray, gyr: FloatArray
+    ) -> list[tuple[float, str, object]]:
+        out: list[tuple[float, str, object]] = []
+        if self._calibrator.active:
+            for res in self._calibrator.feed(t, uu, us, gyr):
+                out.append((res.t, "calibration", res))
+                if res.ok and res.frames:
+                    self.frames = res.frames
+                    self.max_flexion_deg = res.max_flexion_deg
+        if self.frames is None:
+            return out
+        trunk = np.degrees(sagittal_inclination(uu, self.frames["upper"]))
+        pelvis = np.degrees(sagittal_inclination(us, self.frames["sacrum"]))
+        flexion = trunk - pelvis
+        if self._on_angles is not None:
+            self._on_angles(AngleSamples(t, trunk, pelvis, flexion))
+        if self._set is None:
+            return out
+        upd = self._counter.update(t, trunk, flexion)
+        triggers = self._alarm.update(t, flexion, upd.candidate, np.ones(t.shape, bool))
+        timed: list[tuple[float, str, object]] = [(r.t_end, "rep", r) for r in upd.reps]
+        timed += [(trg.t, "flexion_alarm", trg) for trg in triggers]
+        timed.sort(key=lambda item: item[0])
+        out += timed
+        if upd.finished_at is not None:
+            out += self._end_set(upd.finished_at)
+        return out

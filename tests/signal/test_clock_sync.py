@@ -1,0 +1,90 @@
+"""Sample times for streams without a device clock: jitter, gaps and drift each handled."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from liftguard.signal.clock_sync import HostClockSync
+
+RATE = 100.0
+
+
+def packets(
+    n_packets: int,
+    per_packet: int,
+    *,
+    offset: float,
+    ppm: float = 0.0,
+    latency: np.ndarray | None = None,
+) -> list[tuple[float, int]]:
+    """(host receive time, samples) for packets whose last sample was taken at device time."""
+    out = []
+    for k in range(n_packets):
+        last = (k + 1) * per_packet - 1
+        t_true = offset + last / RATE * (1 + ppm * 1e-6)
+        out.append((t_true + (0.0 if latency is None else latency[k]), per_packet))
+    return out
+
+
+def test_latency_jitter_does_not_reach_sample_times() -> None:
+    rng = np.random.default_rng(0)
+    lat = 0.008 + rng.uniform(0, 0.03, 500)
+    sync = HostClockSync(RATE)
+    times = np.concatenate([sync.stamp(h, n) for h, n in packets(500, 3, offset=2.0, latency=lat)])
+    true = 2.0 + np.arange(times.size) / RATE
+    # after the first second the error is the minimum latency, never the jitter
+    err = times[100:] - true[100:]
+    assert np.all(err >= -1e-9)
+    assert np.max(err) < 0.0081 + 1e-6 + 0.001
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    jitter=st.floats(0.0, 0.05),
+    per_packet=st.integers(1, 10),
+    seed=st.integers(0, 2**16),
+)
+def test_times_are_strictly_increasing_whatever_the_arrival_jitter(
+    jitter: float, per_packet: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    lat = rng.uniform(0, jitter, 200) if jitter else None
+    sync = HostClockSync(RATE)
+    times = np.concatenate(
+        [sync.stamp(h, n) for h, n in packets(200, per_packet, offset=0.5, latency=lat)]
+    )
+    assert np.all(np.diff(times) > 0)
+
+
+def test_gap_of_lost_packets_moves_later_samples_to_their_true_time() -> None:
+    sync = HostClockSync(RATE)
+    pk = packets(300, 3, offset=1.0, latency=np.full(300, 0.01))
+    kept = pk[:100] + pk[200:]  # packets 100-199 (3 s) lost
+    times = [sync.stamp(h, n) for h, n in kept]
+    after = times[100]
+    true_first_after = 1.0 + 600 / RATE
+    assert after[0] == pytest.approx(true_first_after, abs=1.5 / RATE)
+    assert sync.gaps == 1
+    assert sync.lost_samples == pytest.approx(300, abs=2)
+
+
+@pytest.mark.parametrize("ppm", [-100.0, 100.0])
+def test_clock_drift_of_100_ppm_is_followed(ppm: float) -> None:
+    n_packets = 20 * 60 * 33  # 20 minutes of 3-sample packets
+    sync = HostClockSync(RATE)
+    stamped = [
+        sync.stamp(h, n)
+        for h, n in packets(n_packets, 3, offset=0.0, ppm=ppm, latency=np.full(n_packets, 0.01))
+    ]
+    last = stamped[-1][-1]
+    true_last = (n_packets * 3 - 1) / RATE * (1 + ppm * 1e-6)
+    # without tracking, 100 ppm over 20 min is 120 ms; the window keeps it near the latency
+    assert abs(last - true_last) < 0.015
+
+
+def test_bad_rate_is_refused() -> None:
+    with pytest.raises(ValueError):
+        HostClockSync(0)
