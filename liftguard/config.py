@@ -10,7 +10,7 @@ __all__ = ["PLACEMENTS", "AthleteConfig", "SensorConfig", "SessionConfig"]
 
 #: Where a sensor may sit. ``upper`` = over T12/L1, ``sacrum`` = over S1/S2.
 PLACEMENTS = ("upper", "sacrum", "wrist", "thigh")
-FAMILIES = ("metawear",)
+FAMILIES = ("metawear", "dot", "witmotion")
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class SensorConfig:
     rate_hz: float = 100.0
     acc_range_g: int = 16
     gyro_range_dps: int = 2000
+    #: Family-specific streaming mode (Movella DOT payload mode); ``None`` = the family default.
+    mode: int | None = None
 
     def __post_init__(self) -> None:
         if self.placement not in PLACEMENTS:

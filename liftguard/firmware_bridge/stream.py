@@ -18,8 +18,10 @@ class RawSamples:
     """Complete samples decoded from notifications, not yet on the session clock.
 
     ``acc`` ``(n, 3)`` m/s², ``gyr`` ``(n, 3)`` rad/s, ``flags`` ``(n,)`` uint8 (see
-    :mod:`liftguard.samples`), ``t_device`` ``(n,)`` device seconds or ``None`` when the stream
-    has no device clock. ``host_time`` is when the notification completing them arrived.
+    :mod:`liftguard.samples`), ``t_device`` ``(n,)`` device seconds (unwrapped, monotonic) or
+    ``None`` when the stream has no device clock, ``quat`` ``(n, 4)`` the device's own
+    orientation estimate ``[w, x, y, z]`` sensor-to-world where the stream carries one.
+    ``host_time`` is when the notification completing them arrived.
     """
 
     host_time: float
@@ -27,6 +29,7 @@ class RawSamples:
     gyr: FloatArray
     flags: npt.NDArray[np.uint8]
     t_device: FloatArray | None = None
+    quat: FloatArray | None = None
 
     def __len__(self) -> int:
         return int(self.acc.shape[0])
