@@ -1,0 +1,233 @@
+"""The session pipeline: raw notifications and supervisor inputs in, events out.
+
+Live sessions, replays and tests drive the same :class:`Pipeline`; only the source differs.
+It never reads the wall clock: its output is a function of the packets, their host receive
+times, the configuration and the inputs, in the order they are fed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from liftguard.alerts.board import AlertBoard
+from liftguard.alerts.flexion import FlexionTrigger
+from liftguard.config import AthleteConfig, SensorConfig, SessionConfig
+from liftguard.events import (
+    AlertEvent,
+    CalibrationEvent,
+    Event,
+    RepEvent,
+    SensorEvent,
+    SetEvent,
+)
+from liftguard.firmware_bridge import assembler_for
+from liftguard.firmware_bridge.stream import Assembler, RawSamples
+from liftguard.inputs import Acknowledge, Calibrate, Input, StartSet
+from liftguard.samples import SampleBlock
+from liftguard.signal.athlete import AngleSamples, AthleteMonitor
+from liftguard.signal.calibration import CalibrationResult
+from liftguard.signal.clock_sync import HostClockSync
+from liftguard.signal.orientation import OrientationEstimator
+from liftguard.signal.reps import RepWindow
+from liftguard.signal.spine import up_in_sensor
+
+__all__ = ["Pipeline"]
+
+
+class _SensorChannel:
+    """Per-sensor stage: notifications → samples on the session clock → orientation."""
+
+    def __init__(self, athlete: AthleteConfig, sensor: SensorConfig) -> None:
+        self.athlete = athlete.name
+        self.sensor = sensor
+        self.assembler: Assembler = assembler_for(sensor)
+        self.clock = HostClockSync(sensor.rate_hz)
+        self.orientation = OrientationEstimator(sensor.rate_hz)
+        self.samples = 0
+
+    def stamp(self, raw: RawSamples) -> SampleBlock:
+        t = self.clock.stamp(raw.host_time, len(raw))
+        return SampleBlock(t=t, acc=raw.acc, gyr=raw.gyr, flags=raw.flags)
+
+
+class Pipeline:
+    """Everything between the sensors and the event stream, for a whole session.
+
+    Args:
+        config: the roster.
+        on_event: called with every event as it is produced (also kept for :meth:`drain`).
+        on_angles: called with ``(athlete, AngleSamples)`` for every processed block.
+    """
+
+    def __init__(
+        self,
+        config: SessionConfig,
+        *,
+        on_event: Callable[[Event], None] | None = None,
+        on_angles: Callable[[str, AngleSamples], None] | None = None,
+    ) -> None:
+        self.config = config
+        self._on_event = on_event
+        self._pending: list[Event] = []
+        self.board = AlertBoard()
+        self._athletes: dict[str, AthleteMonitor] = {}
+        self._athlete_cfg = {a.name: a for a in config.athletes}
+        for a in config.athletes:
+            cb = None if on_angles is None else _bind(on_angles, a.name)
+            self._athletes[a.name] = AthleteMonitor(
+                a.name, alarm_deg=a.alarm_deg, hold_s=a.hold_s, on_angles=cb
+            )
+        self._channels = {s.address.upper(): _SensorChannel(a, s) for a, s in config.sensors()}
+        self.rep_counts = dict.fromkeys(self._athletes, 0)
+        self.alert_counts = dict.fromkeys(self._athletes, 0)
+        #: Packets that arrived for an address not in the roster.
+        self.unknown_packets = 0
+
+    # -- sources -------------------------------------------------------------------------
+
+    def feed_packet(self, address: str, host_time: float, data: bytes | bytearray) -> None:
+        """A notification from sensor ``address`` arrived at ``host_time`` (session s)."""
+        ch = self._channels.get(address.upper())
+        if ch is None:
+            self.unknown_packets += 1
+            return
+        raw = ch.assembler.feed(host_time, data)
+        if raw is not None and len(raw):
+            self.feed_samples(address, ch.stamp(raw))
+
+    def sensor_connected(self, address: str, t: float, *, chip: str | None = None) -> None:
+        """Sensor ``address`` connected at ``t`` and reported its IMU ``chip``.
+
+        The decoder depends on the chip (BMI160 and BMI270 reuse register numbers), so it is
+        rebuilt here; samples already on their way are not affected.
+        """
+        ch = self._channels.get(address.upper())
+        if ch is None:
+            return
+        ch.assembler = assembler_for(ch.sensor, chip=chip)
+        self.sensor_state(address, t, "connected", detail=chip or "")
+
+    def sensor_state(self, address: str, t: float, state: str, *, detail: str = "") -> None:
+        """Sensor ``address`` changed state (``connected``, ``lost`` …) at session time ``t``."""
+        ch = self._channels.get(address.upper())
+        if ch is None:
+            return
+        self._emit(
+            SensorEvent(
+                t=t,
+                athlete=ch.athlete,
+                placement=ch.sensor.placement,
+                address=ch.sensor.address,
+                state=state,
+                detail=detail,
+            )
+        )
+
+    def feed_samples(self, address: str, block: SampleBlock) -> None:
+        """Already-decoded samples of sensor ``address`` on the session clock."""
+        ch = self._channels.get(address.upper())
+        if ch is None or len(block) == 0:
+            return
+        ch.samples += len(block)
+        quat = ch.orientation.update(block)
+        up = up_in_sensor(quat)
+        gyr_norm = np.linalg.norm(block.gyr, axis=1)
+        monitor = self._athletes[ch.athlete]
+        for t, kind, payload in monitor.push(ch.sensor.placement, block.t, up, gyr_norm):
+            self._emit_output(monitor, t, kind, payload)
+
+    def input(self, inp: Input) -> None:
+        """A supervisor input (calibrate, start a set, acknowledge an alert)."""
+        if isinstance(inp, Calibrate):
+            for name in inp.athletes or tuple(self._athletes):
+                if name in self._athletes:
+                    self._athletes[name].add_input(inp)
+        elif isinstance(inp, StartSet):
+            if inp.athlete in self._athletes:
+                self._athletes[inp.athlete].add_input(inp)
+        elif isinstance(inp, Acknowledge):
+            ack = self.board.acknowledge(inp.alert_id, inp.t)
+            if ack is not None:
+                self._emit(ack)
+
+    # -- sinks ---------------------------------------------------------------------------
+
+    def drain(self) -> list[Event]:
+        """Events produced since the last call, in the order they were produced."""
+        out, self._pending = self._pending, []
+        return out
+
+    @property
+    def malformed_packets(self) -> dict[str, int]:
+        """Malformed notifications counted and skipped, per sensor address."""
+        return {addr: ch.assembler.malformed for addr, ch in self._channels.items()}
+
+    def _emit(self, event: Event) -> None:
+        self._pending.append(event)
+        if self._on_event is not None:
+            self._on_event(event)
+
+    def _emit_output(self, monitor: AthleteMonitor, t: float, kind: str, payload: object) -> None:
+        name = monitor.name
+        if kind == "calibration" and isinstance(payload, CalibrationResult):
+            self._emit(
+                CalibrationEvent(
+                    t=t,
+                    athlete=name,
+                    step=payload.step,
+                    ok=payload.ok,
+                    max_flexion_deg=payload.max_flexion_deg,
+                    detail=payload.detail,
+                )
+            )
+        elif kind in ("set_start", "set_end") and isinstance(payload, StartSet):
+            self._emit(
+                SetEvent(
+                    t=t,
+                    athlete=name,
+                    exercise=payload.exercise,
+                    set=payload.set,
+                    target_reps=payload.target_reps,
+                    state="start" if kind == "set_start" else "end",
+                )
+            )
+        elif kind == "rep" and isinstance(payload, RepWindow):
+            current = monitor.current_set
+            self.rep_counts[name] += 1
+            self._emit(
+                RepEvent(
+                    t=t,
+                    athlete=name,
+                    exercise=current.exercise if current else "deadlift",
+                    set=current.set if current else 0,
+                    rep=payload.rep,
+                    t_start=payload.t_start,
+                    t_end=payload.t_end,
+                    peak_flexion_deg=payload.peak_flexion_deg,
+                )
+            )
+        elif kind == "flexion_alarm" and isinstance(payload, FlexionTrigger):
+            current = monitor.current_set
+            threshold = self._athlete_cfg[name].alarm_deg
+            alert = AlertEvent(
+                t=t,
+                athlete=name,
+                id=self.board.new_id(),
+                kind="lumbar_flexion",
+                severity="alarm",
+                value_deg=payload.value_deg,
+                threshold_deg=threshold,
+                exercise=current.exercise if current else None,
+                set=current.set if current else None,
+                rep=payload.rep,
+                message=f"lumbar flexion {payload.value_deg:.0f}° > {threshold:.0f}°",
+            )
+            self.alert_counts[name] += 1
+            self.board.raise_(alert)
+            self._emit(alert)
+
+
+def _bind(fn: Callable[[str, AngleSamples], None], name: str) -> Callable[[AngleSamples], None]:
+    return lambda samples: fn(name, samples)

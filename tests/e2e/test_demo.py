@@ -1,0 +1,83 @@
+"""End to end: emulated MetaMotions → simulated bleak backend → pipeline → JSON events.
+
+The demo's athletes are simulated with known truth, so the whole chain is checked against it:
+every rep counted, every unsafe rep alarmed exactly once, no safe rep alarmed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+
+def run_demo(seed: int, *extra: str) -> list[dict]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "liftguard",
+            "demo",
+            "--athletes",
+            "2",
+            "--duration",
+            "60",
+            "--speed",
+            "20",
+            "--seed",
+            str(seed),
+            "--json",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stderr
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_demo_counts_every_rep_and_alarms_exactly_the_unsafe_ones(seed: int) -> None:
+    events = run_demo(seed)
+    summaries = {e["athlete"]: e for e in events if e["type"] == "summary"}
+    assert len(summaries) == 2
+    for athlete, summary in summaries.items():
+        truth = summary["truth"]
+        reps = [e for e in events if e["type"] == "rep" and e["athlete"] == athlete]
+        alarms = [
+            e
+            for e in events
+            if e["type"] == "alert" and e["athlete"] == athlete and e["kind"] == "lumbar_flexion"
+        ]
+        assert truth["reps"] >= 5, "the demo must show at least one full set"
+        assert summary["reps"] == len(reps) == truth["reps"]
+        by_set = Counter(r["set"] for r in reps)
+        for s, n in by_set.items():
+            assert [r["rep"] for r in reps if r["set"] == s] == list(range(1, n + 1))
+        alarmed = Counter((a["set"], a["rep"]) for a in alarms)
+        assert all(n == 1 for n in alarmed.values()), f"{athlete}: repeated alarm {alarmed}"
+        assert set(alarmed) == {tuple(u) for u in truth["unsafe"]}
+        assert summary["alerts"] == len(alarms)
+        for a in alarms:
+            assert a["severity"] == "alarm"
+            assert a["value_deg"] > a["threshold_deg"] == 30.0
+
+
+def test_demo_reports_sensors_calibration_and_sets_before_reps() -> None:
+    events = run_demo(0)
+    kinds = [e["type"] for e in events]
+    assert kinds.count("sensor") == 4
+    assert all(e["state"] == "connected" for e in events if e["type"] == "sensor")
+    cal = [e for e in events if e["type"] == "calibration"]
+    assert [(c["step"], c["ok"]) for c in cal if c["athlete"] == "anna"] == [
+        ("neutral", True),
+        ("bend", True),
+    ]
+    first_rep = kinds.index("rep")
+    assert "set" in kinds[:first_rep]
+    assert kinds[-2:] == ["summary", "summary"]
