@@ -7,10 +7,11 @@ times, the configuration and the inputs, in the order they are fed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from liftguard._types import FloatArray
 from liftguard.alerts.board import AlertBoard
 from liftguard.alerts.flexion import FlexionTrigger
 from liftguard.config import AthleteConfig, SensorConfig, SessionConfig
@@ -23,7 +24,7 @@ from liftguard.events import (
     SetEvent,
 )
 from liftguard.firmware_bridge import assembler_for
-from liftguard.firmware_bridge.stream import Assembler, RawSamples
+from liftguard.firmware_bridge.stream import Assembler, RawSamples, feed_one_by_one
 from liftguard.inputs import Acknowledge, Calibrate, Input, StartSet
 from liftguard.samples import SampleBlock
 from liftguard.signal.athlete import AngleSamples, AthleteMonitor
@@ -48,8 +49,8 @@ class _SensorChannel:
         self.samples = 0
 
     def stamp(self, raw: RawSamples) -> SampleBlock:
-        t = self.clock.stamp(raw.host_time, len(raw))
-        return SampleBlock(t=t, acc=raw.acc, gyr=raw.gyr, flags=raw.flags)
+        t = self.clock.stamp_packets(*raw.arrivals())
+        return SampleBlock(t=t, acc=raw.acc, gyr=raw.gyr, flags=raw.flags, quat=raw.quat)
 
 
 class Pipeline:
@@ -94,6 +95,25 @@ class Pipeline:
             self.unknown_packets += 1
             return
         raw = ch.assembler.feed(host_time, data)
+        if raw is not None and len(raw):
+            self.feed_samples(address, ch.stamp(raw))
+
+    def feed_packets(self, address: str, host_times: FloatArray, packets: Sequence[bytes]) -> None:
+        """Many notifications of sensor ``address`` at once, in arrival order (replay).
+
+        Gives the same events as :meth:`feed_packet` on each: every stage is built so that
+        how the stream is cut into blocks does not change its output.
+        """
+        ch = self._channels.get(address.upper())
+        if ch is None:
+            self.unknown_packets += len(packets)
+            return
+        batch = getattr(ch.assembler, "feed_batch", None)
+        raw = (
+            batch(host_times, packets)
+            if batch is not None
+            else feed_one_by_one(ch.assembler, host_times, packets)
+        )
         if raw is not None and len(raw):
             self.feed_samples(address, ch.stamp(raw))
 
@@ -214,7 +234,7 @@ class Pipeline:
             alert = AlertEvent(
                 t=t,
                 athlete=name,
-                id=self.board.new_id(),
+                id=self.board.new_id(name),
                 kind="lumbar_flexion",
                 severity="alarm",
                 value_deg=payload.value_deg,

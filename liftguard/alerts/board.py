@@ -12,13 +12,17 @@ class AlertBoard:
 
     def __init__(self) -> None:
         self._active: dict[str, AlertEvent] = {}
-        self._next = 1
+        self._next: dict[str, int] = {}
 
-    def new_id(self) -> str:
-        """A session-unique alert id (``"a1"``, ``"a2"`` …), deterministic for replay."""
-        alert_id = f"a{self._next}"
-        self._next += 1
-        return alert_id
+    def new_id(self, athlete: str) -> str:
+        """A session-unique alert id (``"anna-1"``, ``"anna-2"`` …).
+
+        Numbered per athlete, so ids do not depend on how athletes' data interleaved in time:
+        a replay that processes athletes in a different order gives the same ids.
+        """
+        n = self._next.get(athlete, 0) + 1
+        self._next[athlete] = n
+        return f"{athlete}-{n}"
 
     def raise_(self, alert: AlertEvent) -> None:
         """Show ``alert`` until it is acknowledged."""

@@ -174,13 +174,28 @@ class AthleteMonitor:
         self, t: FloatArray, uu: FloatArray, us: FloatArray, gyr: FloatArray
     ) -> list[tuple[float, str, object]]:
         out: list[tuple[float, str, object]] = []
+        start = 0
         if self._calibrator.active:
             for res in self._calibrator.feed(t, uu, us, gyr):
                 out.append((res.t, "calibration", res))
                 if res.ok and res.frames:
+                    # New axes apply from the sample after the calibration finished.
+                    k = int(np.searchsorted(t, res.t, side="right"))
+                    if self.frames is not None:
+                        out += self._angles(t[start:k], uu[start:k], us[start:k])
+                    start = k
                     self.frames = res.frames
                     self.max_flexion_deg = res.max_flexion_deg
-        if self.frames is None:
+        if self.frames is not None and start < t.size:
+            out += self._angles(t[start:], uu[start:], us[start:])
+        out.sort(key=lambda item: item[0])
+        return out
+
+    def _angles(
+        self, t: FloatArray, uu: FloatArray, us: FloatArray
+    ) -> list[tuple[float, str, object]]:
+        out: list[tuple[float, str, object]] = []
+        if t.size == 0 or self.frames is None:
             return out
         trunk = np.degrees(sagittal_inclination(uu, self.frames["upper"]))
         pelvis = np.degrees(sagittal_inclination(us, self.frames["sacrum"]))
@@ -190,7 +205,8 @@ class AthleteMonitor:
         if self._set is None:
             return out
         upd = self._counter.update(t, trunk, flexion)
-        triggers = self._alarm.update(t, flexion, upd.candidate, np.ones(t.shape, bool))
+        s = upd.stop
+        triggers = self._alarm.update(t[:s], flexion[:s], upd.candidate[:s], np.ones(s, bool))
         timed: list[tuple[float, str, object]] = [(r.t_end, "rep", r) for r in upd.reps]
         timed += [(trg.t, "flexion_alarm", trg) for trg in triggers]
         timed.sort(key=lambda item: item[0])

@@ -156,14 +156,26 @@ class Calibrator:
     def _feed_bend(
         self, t: FloatArray, up_upper: FloatArray, up_sacrum: FloatArray
     ) -> list[CalibrationResult]:
+        # Every decision is taken at a sample, never at a block's end, so the result does not
+        # depend on how the stream was cut into blocks (a replay batches, live does not).
         if t.size == 0:
             return []
-        self._chunks.append((t, up_upper, up_sacrum, np.zeros(t.shape)))
         tilt = np.degrees(np.arccos(np.clip(up_upper @ self._neutral["upper"], -1.0, 1.0)))
+        n = t.size
+        search_from = 0
+        if self._peak_tilt < self.bend_min_deg:
+            deep = np.nonzero(tilt >= self.bend_min_deg)[0]
+            search_from = int(deep[0]) if deep.size else n
         self._peak_tilt = max(self._peak_tilt, float(tilt.max()))
-        if self._peak_tilt >= self.bend_min_deg and tilt[-1] < self.bend_min_deg / 3.0:
-            return [self._finish_bend(float(t[-1]))]
-        if t[-1] > self._t0 + self.bend_timeout_s:
+        back = np.nonzero(tilt[search_from:] < self.bend_min_deg / 3.0)[0]
+        up_at = search_from + int(back[0]) if back.size else n
+        late = np.nonzero(t > self._t0 + self.bend_timeout_s)[0]
+        late_at = int(late[0]) if late.size else n
+        if up_at < n and up_at <= late_at:
+            k = up_at + 1
+            self._chunks.append((t[:k], up_upper[:k], up_sacrum[:k], np.zeros(k)))
+            return [self._finish_bend(float(t[up_at]))]
+        if late_at < n:
             self._state = "idle"
             self._chunks = []
             why = (
@@ -171,7 +183,8 @@ class Calibrator:
                 if self._peak_tilt < self.bend_min_deg
                 else "athlete did not come back up"
             )
-            return [CalibrationResult(float(t[-1]), "bend", False, why)]
+            return [CalibrationResult(float(t[late_at]), "bend", False, why)]
+        self._chunks.append((t, up_upper, up_sacrum, np.zeros(n)))
         return []
 
     def _finish_bend(self, t_end: float) -> CalibrationResult:

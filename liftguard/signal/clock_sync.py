@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
+import numpy.typing as npt
 
 from liftguard._types import FloatArray
 
@@ -56,28 +57,51 @@ class HostClockSync:
         Returns:
             ``(n,)`` float64 seconds, strictly increasing across calls.
         """
-        if n <= 0:
+        return self.stamp_packets(np.array([host_time]), np.array([n]))
+
+    def stamp_packets(self, host_times: FloatArray, counts: npt.NDArray[np.int64]) -> FloatArray:
+        """Session times for the samples completed by a run of packets, in arrival order.
+
+        Stamping packets one by one or many at once gives the same times to the last bit: a
+        replay may batch, and must still reproduce the live session.
+
+        Args:
+            host_times: ``(m,)`` host receive time of each packet, seconds.
+            counts: ``(m,)`` samples each packet completed (0 for packets that completed none).
+
+        Returns:
+            ``(sum(counts),)`` float64 seconds, strictly increasing across calls.
+        """
+        total = int(np.sum(counts))
+        if total <= 0:
             return np.zeros(0)
         period = 1.0 / self.rate_hz
-        offset = self.offset
-        if offset is not None:
-            measured_by = offset + (self._next_index + n - 1) * period
-            late = host_time - measured_by
-            if late > self.gap_s:
-                skipped = int(np.floor(late * self.rate_hz))
-                self._next_index += skipped
-                self.gaps += 1
-                self.lost_samples += skipped
-        last_index = self._next_index + n - 1
-        self._push_bound(host_time, host_time - last_index * period)
-        offset = self._bounds[0][1]
-        t: FloatArray = offset + (self._next_index + np.arange(n, dtype=np.float64)) * period
-        if self._last_t is not None and t[0] <= self._last_t:
-            # The offset estimate just fell (a packet with less latency than any before it):
-            # keep time monotonic by starting half a period after the previous sample.
-            t = t + (self._last_t + 0.5 * period - t[0])
-        self._next_index += n
-        self._last_t = float(t[-1])
+        first_index = np.empty(total, dtype=np.float64)
+        base = np.empty(total, dtype=np.float64)
+        pos = 0
+        for host_time, n in zip(host_times.tolist(), counts.tolist(), strict=True):
+            if n <= 0:
+                continue
+            if self._bounds:
+                late = host_time - (self._bounds[0][1] + (self._next_index + n - 1) * period)
+                if late > self.gap_s:
+                    skipped = int(np.floor(late * self.rate_hz))
+                    self._next_index += skipped
+                    self.gaps += 1
+                    self.lost_samples += skipped
+            self._push_bound(host_time, host_time - (self._next_index + n - 1) * period)
+            offset = self._bounds[0][1]
+            t0 = offset + self._next_index * period
+            if self._last_t is not None and t0 <= self._last_t:
+                # The offset estimate just fell (a packet with less latency than any before
+                # it): keep time monotonic by starting half a period after the last sample.
+                t0 = self._last_t + 0.5 * period
+            first_index[pos : pos + n] = np.arange(n)
+            base[pos : pos + n] = t0
+            self._next_index += n
+            self._last_t = t0 + (n - 1) * period
+            pos += n
+        t: FloatArray = base + first_index * period
         return t
 
     def _push_bound(self, host_time: float, bound: float) -> None:

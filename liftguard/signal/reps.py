@@ -36,12 +36,14 @@ class RepUpdate:
 
     ``candidate``: ``(N,)`` the number of the rep each sample belongs to (reps confirmed before it,
     plus one). ``reps``: reps confirmed in this block, in order. ``finished_at``: session time at
-    which the athlete was seen standing up for good after at least one rep, else ``None``.
+    which the athlete was seen standing up for good after at least one rep, else ``None``;
+    ``stop``: the samples from this index on came after that and were not counted.
     """
 
     candidate: IntArray
     reps: list[RepWindow]
     finished_at: float | None
+    stop: int
 
 
 class DeadliftRepCounter:
@@ -96,6 +98,7 @@ class DeadliftRepCounter:
         reps: list[RepWindow] = []
         confirm_at: list[int] = []
         finished_at: float | None = None
+        stop = n
         i = 0
         while i < n:
             if self._down:
@@ -110,12 +113,16 @@ class DeadliftRepCounter:
                 j = _first(trunk_deg[i:] > self.down_deg, i)
                 if self._pending_start is not None:
                     deadline = self._up_since + self.max_lockout_s
-                    last = float(t[j - 1]) if j > i else self._up_since
-                    if (j == n and last > deadline) or (j < n and float(t[j]) > deadline):
+                    late = i + int(np.searchsorted(t[i:], deadline, side="right"))
+                    if late < n and late <= j:
                         self._pending_start = None
                         if self.count and not self._finished:
+                            # Standing up for good after reps ends the set: the samples from
+                            # here on are not this set's, whatever block they came in.
                             self._finished = True
                             finished_at = deadline
+                            stop = late
+                            break
                 if j == n:
                     break
                 if self._pending_start is not None:
@@ -129,7 +136,7 @@ class DeadliftRepCounter:
         candidate = np.full(n, self.count - len(reps) + 1, dtype=np.int64)
         for k in confirm_at:
             candidate[k:] += 1
-        return RepUpdate(candidate, reps, finished_at)
+        return RepUpdate(candidate, reps, finished_at, stop)
 
     def _track_bottom(self, t: FloatArray, trunk: FloatArray) -> None:
         if t.size == 0:

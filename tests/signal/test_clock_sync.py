@@ -88,3 +88,20 @@ def test_clock_drift_of_100_ppm_is_followed(ppm: float) -> None:
 def test_bad_rate_is_refused() -> None:
     with pytest.raises(ValueError):
         HostClockSync(0)
+
+
+def test_stamping_in_one_batch_gives_the_same_times_to_the_bit() -> None:
+    rng = np.random.default_rng(5)
+    lat = rng.uniform(0.005, 0.04, 400)
+    pk = packets(400, 3, offset=1.0, latency=lat)
+    pk = pk[:150] + pk[230:]  # with a gap
+    counts = np.array([n for _, n in pk])
+    # packets that completed no sample: the partner stream was behind, the next one completes them
+    counts[1::7] += counts[::7][: counts[1::7].size]
+    counts[::7] = 0
+    hosts = np.array([h for h, _ in pk])
+    one = HostClockSync(RATE)
+    singly = np.concatenate([one.stamp(h, int(n)) for h, n in zip(hosts, counts, strict=True)])
+    batched = HostClockSync(RATE).stamp_packets(hosts, counts)
+    assert np.array_equal(singly, batched)
+    assert one.gaps == 1

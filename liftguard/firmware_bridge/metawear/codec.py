@@ -172,11 +172,14 @@ class DecodedPacket:
             gyr in rad/s.
         clipped: ``(n,)`` bool, True where any axis sat at int16 full scale (the sensor's
             range end), so its magnitude is only a lower bound of the true one.
+        counts: for :meth:`MetaWearDecoder.decode_batch` only, ``(m,)`` int64: how many of
+            ``values`` each of the batch's ``m`` notifications carried (0 for other streams).
     """
 
     stream: Literal["acc", "gyr"]
     values: FloatArray
     clipped: BoolArray
+    counts: npt.NDArray[np.int64] | None = None
 
 
 def _layout(chip: Chip) -> dict[tuple[int, int], tuple[Stream, int]]:
@@ -288,7 +291,9 @@ class MetaWearDecoder:
             sample_start += SAMPLE_BYTES * within
             idx = sample_start[:, None] + np.arange(SAMPLE_BYTES)
             raw = buf[idx].view(_LE_INT16)  # (m, 6) uint8 -> (m, 3) int16
-            out[stream] = DecodedPacket(stream, _to_si(raw, self._scale[stream]), _clipped(raw))
+            out[stream] = DecodedPacket(
+                stream, _to_si(raw, self._scale[stream]), _clipped(raw), counts=per
+            )
         self.malformed += int(np.count_nonzero(~accepted & ~is_reply))
         return out["acc"], out["gyr"]
 
