@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from liftguard import __version__
@@ -100,17 +102,89 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=_non_negative_int, default=0, metavar="K", help="random seed (default 0)"
     )
     demo.add_argument("--json", action="store_true", help="one JSON event per line instead of text")
+    _add_record_options(demo)
+
+    rep = sub.add_parser(
+        "replay",
+        help="run a recording through the pipeline again",
+        description=(
+            "Replay a recorded session through today's codecs and pipeline. The rep and alert "
+            "events equal the ones the live session produced. Paced at real time unless "
+            "--speed or --fast says otherwise."
+        ),
+    )
+    rep.add_argument("file", metavar="FILE", help="a .mcap recording")
+    rep.add_argument("--json", action="store_true", help="one JSON event per line")
+    pace = rep.add_mutually_exclusive_group()
+    pace.add_argument(
+        "--speed",
+        type=_positive_float,
+        default=1.0,
+        metavar="FACTOR",
+        help="session seconds per real second (default 1)",
+    )
+    pace.add_argument("--fast", action="store_true", help="as fast as the machine allows")
+
+    info = sub.add_parser(
+        "info",
+        help="what a recording holds, and whether it was closed cleanly",
+        description=(
+            "Athletes, sensors, duration, samples and packets per sensor, gaps and lost "
+            "packets, counts of reps and alerts, and whether the file was closed cleanly or "
+            "recovered after a crash."
+        ),
+    )
+    info.add_argument("file", metavar="FILE", help="a .mcap recording")
+    info.add_argument("--json", action="store_true", help="one JSON object instead of text")
     return parser
+
+
+def _add_record_options(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "--record",
+        type=Path,
+        metavar="PATH",
+        help="record the session here (default: recordings/<UTC date-time>_<session>.mcap)",
+    )
+    group.add_argument("--no-record", action="store_true", help="do not record the session")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from liftguard.console import ConsoleSink
     from liftguard.demo import DemoOptions, run_demo_sync
+    from liftguard.recording import default_recording_path
 
     opts = DemoOptions(
         athletes=args.athletes, duration=args.duration, speed=args.speed, seed=args.seed
     )
-    run_demo_sync(opts, ConsoleSink(json=args.json))
+    record = None if args.no_record else (args.record or default_recording_path("demo"))
+    run_demo_sync(opts, ConsoleSink(json=args.json), record=record)
+    if record is not None and not args.json:
+        print(f"recorded to {record}", file=sys.stderr)
+    return 0
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from liftguard.console import ConsoleSink
+    from liftguard.recording import read_recording, replay
+
+    rec = read_recording(args.file)
+    for problem in rec.problems:
+        print(f"liftguard replay: {args.file}: {problem}", file=sys.stderr)
+    replay(rec, ConsoleSink(json=args.json), speed=math.inf if args.fast else args.speed)
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from liftguard.recording import read_recording
+    from liftguard.recording.info import format_info, inspect_recording
+
+    info = inspect_recording(read_recording(args.file))
+    if args.json:
+        print(json.dumps(info.to_json()))
+    else:
+        print(format_info(info))
     return 0
 
 
@@ -120,6 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _cmd_demo(args)
+        if args.command == "replay":
+            return _cmd_replay(args)
+        if args.command == "info":
+            return _cmd_info(args)
     except LiftGuardError as exc:
         print(f"liftguard {args.command}: error: {exc}", file=sys.stderr)
         return 1

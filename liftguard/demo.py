@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 
@@ -21,10 +22,11 @@ from liftguard.events import Event, SummaryEvent
 from liftguard.firmware_bridge.emulation import MotionSource
 from liftguard.firmware_bridge.metawear import MetaMotionEmulator
 from liftguard.inputs import Calibrate, Input, StartSet
-from liftguard.pipeline import Pipeline
+from liftguard.recording.recorder import Recorder
 from liftguard.sensors.discovery import find_devices
 from liftguard.sensors.metamotion import MetaMotionConnection, connect_metamotion
 from liftguard.sensors.simulated import SimulatedWorld
+from liftguard.session import Session
 from liftguard.sim import SimulatedAthlete, build_deadlift_athlete
 
 __all__ = ["DemoOptions", "run_demo"]
@@ -98,7 +100,12 @@ class _Delayed:
 
     def imu(self, t: FloatArray) -> tuple[FloatArray, FloatArray]:
         n = t.shape[0]
-        if 0 < n <= self._t.shape[0] and np.allclose(self._t[:n], t, rtol=0.0, atol=1e-9):
+        cached = self._t
+        if (
+            0 < n <= cached.shape[0]
+            and abs(cached[0] - t[0]) < 1e-9
+            and abs(cached[n - 1] - t[-1]) < 1e-9
+        ):
             acc, gyr = self._acc[:n], self._gyr[:n]
             self._last = float(t[-1])
             self._t, self._acc, self._gyr = self._t[n:], self._acc[n:], self._gyr[n:]
@@ -130,8 +137,16 @@ def _script_inputs(sims: list[SimulatedAthlete], offset: float) -> list[Input]:
     return inputs
 
 
-async def run_demo(opts: DemoOptions, on_event: Callable[[Event], None]) -> list[SummaryEvent]:
+async def run_demo(
+    opts: DemoOptions, on_event: Callable[[Event], None], *, record: Path | None = None
+) -> list[SummaryEvent]:
     """Run the demo session; every event goes to ``on_event`` as it happens.
+
+    Args:
+        opts: athletes, duration, speed, seed.
+        on_event: receives every event.
+        record: the MCAP file to record to (``None``: not recorded). Checked before anything
+            starts: an unwritable location raises ConfigError.
 
     Returns the per-athlete summaries (also sent to ``on_event``), with the simulator's truth.
     """
@@ -160,58 +175,108 @@ async def run_demo(opts: DemoOptions, on_event: Callable[[Event], None]) -> list
             sensors.append(SensorConfig(placement=placement, address=address))
         athletes.append(AthleteConfig(name=sim.name, sensors=tuple(sensors)))
     config = SessionConfig(name="demo", athletes=tuple(athletes))
+    recorder = (
+        None
+        if record is None
+        else Recorder(
+            record, config, meta={"simulated": True, "seed": opts.seed, "speed": opts.speed}
+        )
+    )
+    session = Session(config, sinks=[on_event], recorder=recorder)
     world = SimulatedWorld(emulators, speed=opts.speed, seed=opts.seed)
-    pipeline = Pipeline(config, on_event=on_event)
-    connections: list[MetaMotionConnection] = []
-
-    def link_lost(address: str) -> None:
-        pipeline.sensor_state(address, world.now(), "lost")
-
-    await world.start()
     try:
-        devices = await find_devices(
-            [s.address for _, s in config.sensors()], backend=world.scanner_backend
-        )
-        # One connection at a time: BlueZ refuses parallel connects (InProgress).
-        for _athlete, sensor in config.sensors():
-            conn = await connect_metamotion(
-                devices[sensor.address.upper()],
-                sensor,
-                clock=world,
-                on_data=pipeline.feed_packet,
-                on_link_lost=link_lost,
-                backend=world.client_backend,
+        await world.start()
+        try:
+            t_end, truth = await _run(opts, sims, config, world, session, motions, recorder)
+        finally:
+            await world.stop()
+        summaries = []
+        for sim in sims:
+            summary = SummaryEvent(
+                t=t_end,
+                athlete=sim.name,
+                reps=session.pipeline.rep_counts[sim.name],
+                alerts=session.pipeline.alert_counts[sim.name],
+                truth={k: v for k, v in truth[sim.name].items() if k != "reps_detail"},
             )
-            connections.append(conn)
-            pipeline.sensor_connected(sensor.address, world.now(), chip=conn.chip)
-        offset = world.now() + 0.5
-        for motion in motions:
-            motion.offset = offset
-        for inp in _script_inputs(sims, offset):
-            await world.run_until(inp.t)
-            pipeline.input(inp)
-        await world.run_until(opts.duration)
-        t_end = world.now()
-        for conn in connections:
-            await conn.close()
+            summaries.append(summary)
+            session.emit(summary)
+        return summaries
     finally:
-        await world.stop()
-    summaries = []
-    for sim in sims:
-        reps = [r for r in sim.reps if r.t_end + offset <= opts.duration]
-        unsafe = [[r.set, r.rep] for r in reps if r.unsafe]
-        summary = SummaryEvent(
-            t=t_end,
-            athlete=sim.name,
-            reps=pipeline.rep_counts[sim.name],
-            alerts=pipeline.alert_counts[sim.name],
-            truth={"reps": len(reps), "unsafe_reps": len(unsafe), "unsafe": unsafe},
+        session.close()
+
+
+async def _run(
+    opts: DemoOptions,
+    sims: list[SimulatedAthlete],
+    config: SessionConfig,
+    world: SimulatedWorld,
+    session: Session,
+    motions: list[_Delayed],
+    recorder: Recorder | None,
+) -> tuple[float, dict[str, dict[str, Any]]]:
+    def link_lost(address: str) -> None:
+        session.lost(address, world.now())
+
+    devices = await find_devices(
+        [s.address for _, s in config.sensors()], backend=world.scanner_backend
+    )
+    connections: list[MetaMotionConnection] = []
+    # One connection at a time: BlueZ refuses parallel connects (InProgress).
+    for _athlete, sensor in config.sensors():
+        conn = await connect_metamotion(
+            devices[sensor.address.upper()],
+            sensor,
+            clock=world,
+            on_data=session.packet,
+            on_link_lost=link_lost,
+            backend=world.client_backend,
         )
-        summaries.append(summary)
-        on_event(summary)
-    return summaries
+        connections.append(conn)
+        session.connected(sensor.address, world.now(), chip=conn.chip)
+    offset = world.now() + 0.5
+    for motion in motions:
+        motion.offset = offset
+    truth = {sim.name: _truth(sim, offset, opts.duration) for sim in sims}
+    if recorder is not None:
+        for name, payload in truth.items():
+            recorder.truth(name, payload, world.now())
+    for inp in _script_inputs(sims, offset):
+        await world.run_until(inp.t)
+        session.input(inp)
+    # Tick the recorder through quiet stretches so the file never lags the session.
+    while world.now() < opts.duration:
+        await world.run_until(min(opts.duration, world.now() + 0.5))
+        session.tick(world.now())
+    t_end = world.now()
+    for conn in connections:
+        await conn.close()
+    return t_end, truth
 
 
-def run_demo_sync(opts: DemoOptions, on_event: Callable[[Event], None]) -> list[SummaryEvent]:
+def _truth(sim: SimulatedAthlete, offset: float, duration: float) -> dict[str, Any]:
+    reps = [r for r in sim.reps if r.t_end + offset <= duration]
+    return {
+        "reps": len(reps),
+        "unsafe_reps": sum(r.unsafe for r in reps),
+        "unsafe": [[r.set, r.rep] for r in reps if r.unsafe],
+        "reps_detail": [
+            {
+                "set": r.set,
+                "rep": r.rep,
+                "t_start": r.t_start + offset,
+                "t_end": r.t_end + offset,
+                "peak_flexion_deg": r.peak_flexion_deg,
+                "unsafe": r.unsafe,
+            }
+            for r in reps
+        ],
+        "unsafe_threshold_deg": sim.unsafe_threshold_deg,
+    }
+
+
+def run_demo_sync(
+    opts: DemoOptions, on_event: Callable[[Event], None], *, record: Path | None = None
+) -> list[SummaryEvent]:
     """:func:`run_demo` in a fresh event loop."""
-    return asyncio.run(run_demo(opts, on_event))
+    return asyncio.run(run_demo(opts, on_event, record=record))

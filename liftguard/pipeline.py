@@ -13,7 +13,6 @@ import numpy as np
 
 from liftguard._types import FloatArray
 from liftguard.alerts.board import AlertBoard
-from liftguard.alerts.flexion import FlexionTrigger
 from liftguard.config import AthleteConfig, SensorConfig, SessionConfig
 from liftguard.events import (
     AlertEvent,
@@ -27,11 +26,10 @@ from liftguard.firmware_bridge import assembler_for
 from liftguard.firmware_bridge.stream import Assembler, RawSamples, feed_one_by_one
 from liftguard.inputs import Acknowledge, Calibrate, Input, StartSet
 from liftguard.samples import SampleBlock
-from liftguard.signal.athlete import AngleSamples, AthleteMonitor
+from liftguard.signal.athlete import AngleSamples, AthleteMonitor, SetAlarm, SetRep
 from liftguard.signal.calibration import CalibrationResult
 from liftguard.signal.clock_sync import HostClockSync
 from liftguard.signal.orientation import OrientationEstimator
-from liftguard.signal.reps import RepWindow
 from liftguard.signal.spine import up_in_sensor
 
 __all__ = ["Pipeline"]
@@ -213,23 +211,23 @@ class Pipeline:
                     state="start" if kind == "set_start" else "end",
                 )
             )
-        elif kind == "rep" and isinstance(payload, RepWindow):
-            current = monitor.current_set
+        elif kind == "rep" and isinstance(payload, SetRep):
+            rep = payload.rep
             self.rep_counts[name] += 1
             self._emit(
                 RepEvent(
                     t=t,
                     athlete=name,
-                    exercise=current.exercise if current else "deadlift",
-                    set=current.set if current else 0,
-                    rep=payload.rep,
-                    t_start=payload.t_start,
-                    t_end=payload.t_end,
-                    peak_flexion_deg=payload.peak_flexion_deg,
+                    exercise=payload.set.exercise,
+                    set=payload.set.set,
+                    rep=rep.rep,
+                    t_start=rep.t_start,
+                    t_end=rep.t_end,
+                    peak_flexion_deg=rep.peak_flexion_deg,
                 )
             )
-        elif kind == "flexion_alarm" and isinstance(payload, FlexionTrigger):
-            current = monitor.current_set
+        elif kind == "flexion_alarm" and isinstance(payload, SetAlarm):
+            trigger = payload.trigger
             threshold = self._athlete_cfg[name].alarm_deg
             alert = AlertEvent(
                 t=t,
@@ -237,12 +235,12 @@ class Pipeline:
                 id=self.board.new_id(name),
                 kind="lumbar_flexion",
                 severity="alarm",
-                value_deg=payload.value_deg,
+                value_deg=trigger.value_deg,
                 threshold_deg=threshold,
-                exercise=current.exercise if current else None,
-                set=current.set if current else None,
-                rep=payload.rep,
-                message=f"lumbar flexion {payload.value_deg:.0f}° > {threshold:.0f}°",
+                exercise=payload.set.exercise,
+                set=payload.set.set,
+                rep=trigger.rep,
+                message=f"lumbar flexion {trigger.value_deg:.0f}° > {threshold:.0f}°",
             )
             self.alert_counts[name] += 1
             self.board.raise_(alert)

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from liftguard._types import FloatArray
-from liftguard.alerts.flexion import FlexionAlarmRule
+from liftguard.alerts.flexion import FlexionAlarmRule, FlexionTrigger
 from liftguard.inputs import Calibrate, Input, StartSet
 from liftguard.signal.calibration import Calibrator, SegmentFrame
-from liftguard.signal.reps import DeadliftRepCounter
+from liftguard.signal.reps import DeadliftRepCounter, RepWindow
 from liftguard.signal.spine import sagittal_inclination
 
-__all__ = ["AngleSamples", "AthleteMonitor", "AthleteOutput"]
+__all__ = ["AngleSamples", "AthleteMonitor", "SetAlarm", "SetRep"]
 
 
 @dataclass(frozen=True)
@@ -27,11 +27,20 @@ class AngleSamples:
     flexion_deg: FloatArray
 
 
-@dataclass
-class AthleteOutput:
-    """What happened, in time order, as ``(t, kind, payload)``; the session turns it into events."""
+@dataclass(frozen=True)
+class SetRep:
+    """A rep, with the set it belongs to (captured when it happened, not when reported)."""
 
-    items: list[tuple[float, str, object]]
+    set: StartSet
+    rep: RepWindow
+
+
+@dataclass(frozen=True)
+class SetAlarm:
+    """A flexion alarm, with the set it happened in."""
+
+    set: StartSet
+    trigger: FlexionTrigger
 
 
 class _Buffer:
@@ -108,9 +117,8 @@ class AthleteMonitor:
         Returns:
             Outputs ``(t, kind, payload)`` in time order; kinds are ``"calibration"``
             (:class:`~liftguard.signal.calibration.CalibrationResult`), ``"set_start"`` and
-            ``"set_end"`` (:class:`~liftguard.inputs.StartSet`), ``"rep"``
-            (:class:`~liftguard.signal.reps.RepWindow`) and ``"flexion_alarm"``
-            (:class:`~liftguard.alerts.flexion.FlexionTrigger`).
+            ``"set_end"`` (:class:`~liftguard.inputs.StartSet`), ``"rep"`` (:class:`SetRep`)
+            and ``"flexion_alarm"`` (:class:`SetAlarm`).
         """
         buf = self._buf.get(placement)
         if buf is None:
@@ -207,8 +215,11 @@ class AthleteMonitor:
         upd = self._counter.update(t, trunk, flexion)
         s = upd.stop
         triggers = self._alarm.update(t[:s], flexion[:s], upd.candidate[:s], np.ones(s, bool))
-        timed: list[tuple[float, str, object]] = [(r.t_end, "rep", r) for r in upd.reps]
-        timed += [(trg.t, "flexion_alarm", trg) for trg in triggers]
+        current = self._set
+        timed: list[tuple[float, str, object]] = [
+            (r.t_end, "rep", SetRep(current, r)) for r in upd.reps
+        ]
+        timed += [(trg.t, "flexion_alarm", SetAlarm(current, trg)) for trg in triggers]
         timed.sort(key=lambda item: item[0])
         out += timed
         if upd.finished_at is not None:
