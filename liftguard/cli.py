@@ -136,6 +136,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     info.add_argument("file", metavar="FILE", help="a .mcap recording")
     info.add_argument("--json", action="store_true", help="one JSON object instead of text")
+
+    exp = sub.add_parser(
+        "export",
+        help="CSV files of a recording's samples, reps and alerts",
+        description=(
+            "Write one CSV per sensor (t_s; acc m/s²; gyr rad/s; quat_w..z where the sensor "
+            "reports an orientation; clipped and interpolated flags 0/1) plus reps.csv and "
+            "alerts.csv, into DIR."
+        ),
+    )
+    exp.add_argument("file", metavar="FILE", help="a .mcap recording")
+    exp.add_argument("--csv", required=True, type=Path, metavar="DIR", help="output folder")
+
+    imp = sub.add_parser("import", help="turn other tools' files into a recording")
+    imp_sub = imp.add_subparsers(dest="source", metavar="SOURCE", parser_class=_Parser)
+    imp_sub.required = True
+    mb = imp_sub.add_parser(
+        "metabase",
+        help="MbientLab MetaBase CSV exports",
+        description=(
+            "Import one sensor's MetaBase CSVs (an accelerometer and a gyroscope file, "
+            "optionally a quaternion file; 'epoc' and 'epoch' header spellings; any rates) "
+            "into a recording that replays like any other."
+        ),
+    )
+    mb.add_argument("files", nargs="+", metavar="FILE", help="MetaBase .csv files of one sensor")
+    mb.add_argument("--athlete", required=True, metavar="NAME")
+    mb.add_argument("--placement", required=True, choices=("upper", "sacrum", "wrist"))
+    mb.add_argument("--exercise", choices=("deadlift", "squat", "ohp", "jump"))
+    mb.add_argument("-o", "--output", required=True, type=Path, metavar="OUT.mcap")
     return parser
 
 
@@ -176,6 +206,29 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from liftguard.recording import read_recording
+    from liftguard.recording.export import export_csv
+
+    for path in export_csv(read_recording(args.file), args.csv):
+        print(path)
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from liftguard.recording.metabase import import_metabase
+
+    out = import_metabase(
+        args.files,
+        athlete=args.athlete,
+        placement=args.placement,
+        out=args.output,
+        exercise=args.exercise,
+    )
+    print(out)
+    return 0
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     from liftguard.recording import read_recording
     from liftguard.recording.info import format_info, inspect_recording
@@ -198,6 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_replay(args)
         if args.command == "info":
             return _cmd_info(args)
+        if args.command == "export":
+            return _cmd_export(args)
+        if args.command == "import":
+            return _cmd_import(args)
     except LiftGuardError as exc:
         print(f"liftguard {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -8,10 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from liftguard.firmware_bridge.families import assembler_for
-from liftguard.firmware_bridge.stream import feed_one_by_one
+from liftguard.recording.decode import decode_sensors
 from liftguard.recording.reader import Recording
-from liftguard.signal.clock_sync import HostClockSync
 
 __all__ = ["RecordingInfo", "SensorInfo", "inspect_recording"]
 
@@ -62,38 +60,23 @@ class RecordingInfo:
 
 def inspect_recording(rec: Recording) -> RecordingInfo:
     """Count what a recording holds, decoding every notification with today's codecs."""
-    chips = {addr.upper(): chip for _, _, addr, state, chip in rec.connections if chip}
     sensors = []
-    for athlete, sensor in rec.config.sensors():
-        batch = rec.packets_of(sensor.address)
-        asm = assembler_for(sensor, chip=chips.get(sensor.address.upper()))
-        samples = lost = gaps = 0
-        if batch.packets:
-            feed_batch = getattr(asm, "feed_batch", None)
-            raw = (
-                feed_batch(batch.t_host, batch.packets)
-                if feed_batch is not None
-                else feed_one_by_one(asm, batch.t_host, batch.packets)
-            )
-            if raw is not None:
-                samples = len(raw)
-                sync = HostClockSync(sensor.rate_hz)
-                sync.stamp_packets(*raw.arrivals())
-                lost = sync.lost_samples
-            gaps = int(np.count_nonzero(np.diff(batch.t_host) > GAP_S))
+    for d in decode_sensors(rec):
+        batch = rec.packets_of(d.sensor.address)
+        times = batch.t_host if batch.t_host.size else d.block.t
         sensors.append(
             SensorInfo(
-                address=sensor.address,
-                athlete=athlete.name,
-                placement=sensor.placement,
-                family=sensor.family,
-                packets=len(batch.packets),
-                samples=samples,
-                malformed=asm.malformed,
-                gaps=gaps,
-                lost_samples=lost,
-                first_s=float(batch.t_host[0]) if batch.t_host.size else None,
-                last_s=float(batch.t_host[-1]) if batch.t_host.size else None,
+                address=d.sensor.address,
+                athlete=d.athlete.name,
+                placement=d.sensor.placement,
+                family=d.sensor.family,
+                packets=d.packets,
+                samples=len(d.block),
+                malformed=d.malformed,
+                gaps=int(np.count_nonzero(np.diff(times) > GAP_S)),
+                lost_samples=d.lost_samples,
+                first_s=float(times[0]) if times.size else None,
+                last_s=float(times[-1]) if times.size else None,
             )
         )
     names = [a.name for a in rec.config.athletes]

@@ -10,6 +10,7 @@ follows slow drift between the device's crystal and the host clock.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 import numpy as np
@@ -72,42 +73,43 @@ class HostClockSync:
         Returns:
             ``(sum(counts),)`` float64 seconds, strictly increasing across calls.
         """
-        total = int(np.sum(counts))
-        if total <= 0:
+        keep = counts > 0
+        hosts, ns = host_times[keep].tolist(), counts[keep].tolist()
+        if not ns:
             return np.zeros(0)
         period = 1.0 / self.rate_hz
-        first_index = np.empty(total, dtype=np.float64)
-        base = np.empty(total, dtype=np.float64)
-        pos = 0
-        for host_time, n in zip(host_times.tolist(), counts.tolist(), strict=True):
-            if n <= 0:
-                continue
-            if self._bounds:
-                late = host_time - (self._bounds[0][1] + (self._next_index + n - 1) * period)
-                if late > self.gap_s:
-                    skipped = int(np.floor(late * self.rate_hz))
-                    self._next_index += skipped
+        bounds = self._bounds
+        window, gap_s, rate = self.window_s, self.gap_s, self.rate_hz
+        index, last_t = self._next_index, self._last_t
+        starts: list[float] = []
+        # A plain-float loop (one step per packet, no numpy inside): this is the per-packet
+        # cost of every live notification and of replay.
+        for host_time, n in zip(hosts, ns, strict=True):
+            if bounds:
+                late = host_time - (bounds[0][1] + (index + n - 1) * period)
+                if late > gap_s:
+                    skipped = math.floor(late * rate)
+                    index += skipped
                     self.gaps += 1
                     self.lost_samples += skipped
-            self._push_bound(host_time, host_time - (self._next_index + n - 1) * period)
-            offset = self._bounds[0][1]
-            t0 = offset + self._next_index * period
-            if self._last_t is not None and t0 <= self._last_t:
+            bound = host_time - (index + n - 1) * period
+            # Monotonic deque: the front is always the minimum bound inside the window.
+            while bounds and bounds[-1][1] >= bound:
+                bounds.pop()
+            bounds.append((host_time, bound))
+            while bounds[0][0] < host_time - window and len(bounds) > 1:
+                bounds.popleft()
+            t0 = bounds[0][1] + index * period
+            if last_t is not None and t0 <= last_t:
                 # The offset estimate just fell (a packet with less latency than any before
                 # it): keep time monotonic by starting half a period after the last sample.
-                t0 = self._last_t + 0.5 * period
-            first_index[pos : pos + n] = np.arange(n)
-            base[pos : pos + n] = t0
-            self._next_index += n
-            self._last_t = t0 + (n - 1) * period
-            pos += n
-        t: FloatArray = base + first_index * period
+                t0 = last_t + 0.5 * period
+            starts.append(t0)
+            index += n
+            last_t = t0 + (n - 1) * period
+        self._next_index, self._last_t = index, last_t
+        sizes = np.asarray(ns, dtype=np.int64)
+        within = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        t: FloatArray = np.repeat(np.asarray(starts), sizes) + within * period
         return t
 
-    def _push_bound(self, host_time: float, bound: float) -> None:
-        # Monotonic deque: the front is always the minimum bound inside the window.
-        while self._bounds and self._bounds[-1][1] >= bound:
-            self._bounds.pop()
-        self._bounds.append((host_time, bound))
-        while self._bounds[0][0] < host_time - self.window_s and len(self._bounds) > 1:
-            self._bounds.popleft()
