@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -48,7 +50,7 @@ def run_batched(asm: MetaWearAssembler, hosts: np.ndarray, packets: list[bytes],
     sync = HostClockSync(100.0)
     acc, t = [], []
     bounds = [0, *sorted(set(cuts)), len(packets)]
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    for a, b in itertools.pairwise(bounds):
         raw = asm.feed_batch(hosts[a:b], packets[a:b])
         if raw is not None:
             acc.append(raw.acc)
