@@ -10,6 +10,7 @@ from typing import Any
 from bleak import BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
+from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError
 
 from liftguard.errors import BluetoothUnavailableError, SensorNotFoundError
 
@@ -57,6 +58,19 @@ async def find_devices(
         raise BluetoothUnavailableError(
             "no Bluetooth on this machine (no BlueZ system bus); use `liftguard demo` to try "
             "LiftGuard with simulated sensors"
+        ) from exc
+    except BleakBluetoothNotAvailableError as exc:
+        # No adapter, or one that is powered off.
+        raise BluetoothUnavailableError(
+            f"Bluetooth is not available: {exc}; plug in or power on the adapter "
+            "(bluetoothctl power on)"
+        ) from exc
+    except BleakDBusError as exc:
+        if "ServiceUnknown" not in str(exc.dbus_error):
+            raise
+        raise BluetoothUnavailableError(
+            "Bluetooth is not available: BlueZ (bluetoothd) is not running; start it with "
+            "`systemctl start bluetooth`"
         ) from exc
     missing = sorted(wanted - found.keys())
     if missing:

@@ -102,8 +102,9 @@ async def connect_metamotion(
 
     def disconnected(_client: BleakClient) -> None:
         conn = holder.get("conn")
-        # BlueZ reports our own disconnect() too; only link loss is news.
-        if on_link_lost is not None and (conn is None or not conn._intentional):
+        # BlueZ reports our own disconnect() too, and bleak's own retries of a transient
+        # abort while connecting; only the loss of an established link is news.
+        if on_link_lost is not None and conn is not None and not conn._intentional:
             on_link_lost(address)
 
     kwargs: dict[str, Any] = {} if backend is None else {"backend": backend}
