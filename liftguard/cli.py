@@ -101,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--seed", type=_non_negative_int, default=0, metavar="K", help="random seed (default 0)"
     )
+    demo.add_argument(
+        "--family",
+        choices=("metawear", "dot", "witmotion", "mixed"),
+        default="metawear",
+        help="sensor family the athletes wear (mixed: alternating by athlete)",
+    )
     demo.add_argument("--json", action="store_true", help="one JSON event per line instead of text")
     _add_record_options(demo)
 
@@ -185,8 +191,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from liftguard.demo import DemoOptions, run_demo_sync
     from liftguard.recording import default_recording_path
 
+    families = ("metawear", "dot", "witmotion") if args.family == "mixed" else (args.family,)
     opts = DemoOptions(
-        athletes=args.athletes, duration=args.duration, speed=args.speed, seed=args.seed
+        athletes=args.athletes,
+        duration=args.duration,
+        speed=args.speed,
+        seed=args.seed,
+        families=families,
     )
     record = None if args.no_record else (args.record or default_recording_path("demo"))
     run_demo_sync(opts, ConsoleSink(json=args.json), record=record)

@@ -11,13 +11,17 @@ __all__ = ["PLACEMENTS", "AthleteConfig", "SensorConfig", "SessionConfig"]
 #: Where a sensor may sit. ``upper`` = over T12/L1, ``sacrum`` = over S1/S2.
 PLACEMENTS = ("upper", "sacrum", "wrist", "thigh")
 FAMILIES = ("metawear", "dot", "witmotion")
+#: The rate a sensor streams at when the roster does not say (Hz): MetaMotion's usual 100 Hz,
+#: Movella DOT's fastest streaming rate, WitMotion's 100 Hz setting.
+DEFAULT_RATE_HZ = {"metawear": 100.0, "dot": 60.0, "witmotion": 100.0}
 
 
 @dataclass(frozen=True)
 class SensorConfig:
     """One sensor of an athlete.
 
-    ``address`` is the BLE address (or the simulator's); ``rate_hz`` the sample rate;
+    ``address`` is the BLE address (or the simulator's); ``rate_hz`` the sample rate
+    (0 = the family's default, :data:`DEFAULT_RATE_HZ`);
     ``acc_range_g`` and ``gyro_range_dps`` the measuring ranges (±16 g keeps landings unclipped).
     """
 
@@ -25,7 +29,7 @@ class SensorConfig:
     address: str
     family: str = "metawear"
     name: str | None = None
-    rate_hz: float = 100.0
+    rate_hz: float = 0.0
     acc_range_g: int = 16
     gyro_range_dps: int = 2000
     #: Family-specific streaming mode (Movella DOT payload mode); ``None`` = the family default.
@@ -42,6 +46,10 @@ class SensorConfig:
                 f"sensor {self.address}: family {self.family!r} is not supported "
                 f"(supported: {', '.join(FAMILIES)})"
             )
+        if self.rate_hz == 0:
+            object.__setattr__(self, "rate_hz", DEFAULT_RATE_HZ[self.family])
+        if not self.rate_hz > 0:
+            raise ConfigError(f"sensor {self.address}: rate_hz must be positive")
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from liftguard.inputs import Acknowledge, Calibrate, Input, StartSet
 from liftguard.samples import SampleBlock
 from liftguard.signal.athlete import AngleSamples, AthleteMonitor, SetAlarm, SetRep
 from liftguard.signal.calibration import CalibrationResult
-from liftguard.signal.clock_sync import HostClockSync
+from liftguard.signal.clock_sync import DeviceClockSync, HostClockSync
 from liftguard.signal.orientation import OrientationEstimator
 from liftguard.signal.spine import up_in_sensor
 
@@ -43,11 +43,15 @@ class _SensorChannel:
         self.sensor = sensor
         self.assembler: Assembler = assembler_for(sensor)
         self.clock = HostClockSync(sensor.rate_hz)
+        self.device_clock = DeviceClockSync()
         self.orientation = OrientationEstimator(sensor.rate_hz)
         self.samples = 0
 
     def stamp(self, raw: RawSamples) -> SampleBlock:
-        t = self.clock.stamp_packets(*raw.arrivals())
+        if raw.t_device is not None:
+            t = self.device_clock.stamp_packets(raw.t_device, *raw.arrivals())
+        else:
+            t = self.clock.stamp_packets(*raw.arrivals())
         return SampleBlock(t=t, acc=raw.acc, gyr=raw.gyr, flags=raw.flags, quat=raw.quat)
 
 

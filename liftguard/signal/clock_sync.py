@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from liftguard._types import FloatArray
 
-__all__ = ["HostClockSync"]
+__all__ = ["DeviceClockSync", "HostClockSync"]
 
 
 class HostClockSync:
@@ -113,3 +113,67 @@ class HostClockSync:
         t: FloatArray = np.repeat(np.asarray(starts), sizes) + within * period
         return t
 
+
+class DeviceClockSync:
+    """Session time for streams that carry a device clock (Movella DOT's µs counter).
+
+    ``session = device + offset``. Every packet bounds the offset from above — its last
+    sample cannot have arrived before it was taken: ``host_time - device_time_last >= offset``
+    — and the lower envelope of those bounds over a sliding window follows the crystal's
+    drift against the host while ignoring BLE latency and jitter. Gaps need no detection:
+    device time simply jumps over them. Resets and wraps of the counter are the unwrapper's
+    job (the family's assembler); what arrives here is monotonic device seconds.
+
+    Args:
+        window_s: how far back (host seconds) the envelope looks.
+    """
+
+    def __init__(self, *, window_s: float = 10.0) -> None:
+        self.window_s = float(window_s)
+        self._bounds: deque[tuple[float, float]] = deque()
+        self._last_t: float | None = None
+
+    @property
+    def offset(self) -> float | None:
+        """Current estimate of ``session - device`` time, seconds."""
+        return self._bounds[0][1] if self._bounds else None
+
+    def stamp_packets(
+        self, t_device: FloatArray, host_times: FloatArray, counts: npt.NDArray[np.int64]
+    ) -> FloatArray:
+        """Session times for the samples completed by a run of packets, in arrival order.
+
+        Args:
+            t_device: ``(sum(counts),)`` device seconds of every sample, monotonic.
+            host_times: ``(m,)`` host receive time of each packet, seconds.
+            counts: ``(m,)`` samples each packet completed.
+
+        Returns:
+            ``(sum(counts),)`` session seconds, strictly increasing across calls.
+        """
+        keep = counts > 0
+        hosts, ns = host_times[keep].tolist(), counts[keep].tolist()
+        if not ns:
+            return np.zeros(0)
+        device = t_device.tolist()
+        bounds, window, last_t = self._bounds, self.window_s, self._last_t
+        offsets: list[float] = []
+        pos = 0
+        for host_time, n in zip(hosts, ns, strict=True):
+            bound = host_time - device[pos + n - 1]
+            while bounds and bounds[-1][1] >= bound:
+                bounds.pop()
+            bounds.append((host_time, bound))
+            while bounds[0][0] < host_time - window and len(bounds) > 1:
+                bounds.popleft()
+            offset = bounds[0][1]
+            if last_t is not None and device[pos] + offset <= last_t:
+                # The offset estimate fell (a packet faster than any before it): shift this
+                # packet just past the previous sample rather than move time backwards.
+                offset = last_t + 1e-6 - device[pos]
+            offsets.append(offset)
+            last_t = device[pos + n - 1] + offset
+            pos += n
+        self._last_t = last_t
+        t: FloatArray = t_device + np.repeat(np.asarray(offsets), np.asarray(ns, dtype=np.int64))
+        return t

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liftguard.signal.clock_sync import HostClockSync
+from liftguard.signal.clock_sync import DeviceClockSync, HostClockSync
 
 RATE = 100.0
 
@@ -105,3 +107,64 @@ def test_stamping_in_one_batch_gives_the_same_times_to_the_bit() -> None:
     batched = HostClockSync(RATE).stamp_packets(hosts, counts)
     assert np.array_equal(singly, batched)
     assert one.gaps == 1
+
+
+# --- device clocks (Movella DOT) -----------------------------------------------------------
+
+
+def device_packets(
+    n_packets: int,
+    *,
+    rate: float = 60.0,
+    ppm: float = 0.0,
+    offset: float = 3.0,
+    jitter: float = 0.02,
+    seed: int = 0,
+):
+    """Device seconds per sample (1 sample/packet) and host receive times."""
+    rng = np.random.default_rng(seed)
+    t_dev = 1000.0 + np.arange(n_packets) / rate
+    true_session = offset + (t_dev - 1000.0) * (1 + ppm * 1e-6)
+    hosts = true_session + 0.008 + rng.uniform(0, jitter, n_packets)
+    return t_dev, hosts, true_session
+
+
+def test_device_time_maps_to_session_time_without_the_jitter() -> None:
+    t_dev, hosts, truth = device_packets(3000)
+    got = DeviceClockSync().stamp_packets(t_dev, hosts, np.ones(3000, np.int64))
+    err = got[120:] - truth[120:]
+    assert np.all(err >= 0) and np.max(err) < 0.0085 + 0.002
+
+
+@pytest.mark.parametrize("ppm", [-100.0, 100.0])
+def test_device_clock_drift_of_100_ppm_is_followed(ppm: float) -> None:
+    n = 60 * 60 * 20  # 20 minutes at 60 Hz
+    t_dev, hosts, truth = device_packets(n, ppm=ppm, jitter=0.01)
+    got = DeviceClockSync().stamp_packets(t_dev, hosts, np.ones(n, np.int64))
+    assert abs(got[-1] - truth[-1]) < 0.02  # untracked, 100 ppm is 120 ms after 20 min
+
+
+def test_device_time_gap_keeps_samples_at_their_true_time() -> None:
+    t_dev, hosts, truth = device_packets(1200)
+    keep = np.r_[0:300, 700:1200]
+    got = DeviceClockSync().stamp_packets(t_dev[keep], hosts[keep], np.ones(keep.size, np.int64))
+    assert got[300] == pytest.approx(truth[700], abs=0.011)
+
+
+@settings(max_examples=40, deadline=None)
+@given(cuts=st.lists(st.integers(1, 499), max_size=10), seed=st.integers(0, 1000))
+def test_device_stamping_is_the_same_in_any_batches_and_never_goes_back(
+    cuts: list[int], seed: int
+) -> None:
+    t_dev, hosts, _ = device_packets(500, jitter=0.05, seed=seed)
+    counts = np.ones(500, np.int64)
+    whole = DeviceClockSync().stamp_packets(t_dev, hosts, counts)
+    sync = DeviceClockSync()
+    bounds = [0, *sorted(set(cuts)), 500]
+    parts = [
+        sync.stamp_packets(t_dev[a:b], hosts[a:b], counts[a:b])
+        for a, b in itertools.pairwise(bounds)
+        if b > a
+    ]
+    assert np.array_equal(np.concatenate(parts), whole)
+    assert np.all(np.diff(whole) > 0)
