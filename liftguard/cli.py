@@ -155,6 +155,52 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("file", metavar="FILE", help="a .mcap recording")
     exp.add_argument("--csv", required=True, type=Path, metavar="DIR", help="output folder")
 
+    scan = sub.add_parser(
+        "scan",
+        help="list the supported sensors in range",
+        description=(
+            "Scan for MetaMotion, Movella DOT and WitMotion sensors and list family, name, "
+            "address and signal strength, strongest first."
+        ),
+    )
+    scan.add_argument(
+        "--timeout", type=_positive_float, default=5.0, metavar="S", help="seconds (default 5)"
+    )
+    scan.add_argument("--json", action="store_true", help="one JSON object per sensor")
+    scan.add_argument(
+        "--simulated", action="store_true", help="scan the demo's emulated sensors instead"
+    )
+
+    bridge = sub.add_parser("bridge", help="the wire formats, for debugging firmware")
+    bridge_sub = bridge.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    bridge_sub.required = True
+    dec = bridge_sub.add_parser(
+        "decode",
+        help="decode notifications given as hex",
+        description=(
+            "Decode BLE notifications (hex, one argument each) of a sensor family and print "
+            "one JSON object per sample in SI units: acc m/s², gyr rad/s, quat [w,x,y,z], "
+            "t_device s. WitMotion arguments are one byte stream (frames may be split)."
+        ),
+    )
+    dec.add_argument("--family", required=True, choices=("metawear", "dot", "witmotion"))
+    dec.add_argument("--chip", default="bmi160", choices=("bmi160", "bmi270"), help="MetaMotion")
+    dec.add_argument(
+        "--acc-range", type=int, default=16, choices=(2, 4, 8, 16), metavar="G", help="±g"
+    )
+    dec.add_argument(
+        "--gyro-range",
+        type=int,
+        default=2000,
+        choices=(125, 250, 500, 1000, 2000),
+        metavar="DPS",
+        help="±°/s",
+    )
+    dec.add_argument(
+        "--mode", type=int, default=21, choices=(2, 3, 20, 21), help="DOT payload mode"
+    )
+    dec.add_argument("hex", nargs="+", metavar="HEX", help="a notification, e.g. 03041000f0ff0008")
+
     imp = sub.add_parser("import", help="turn other tools' files into a recording")
     imp_sub = imp.add_subparsers(dest="source", metavar="SOURCE", parser_class=_Parser)
     imp_sub.required = True
@@ -240,6 +286,40 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_scan(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from liftguard.sensors.scan import scan_sensors, scan_simulated
+
+    found = asyncio.run(
+        scan_simulated(min(args.timeout, 2.0)) if args.simulated else scan_sensors(args.timeout)
+    )
+    for f in found:
+        if args.json:
+            print(json.dumps(f.to_json()))
+        else:
+            print(f"{f.family:<10} {f.name:<16} {f.address}  {f.rssi:4d} dBm")
+    if not found and not args.json:
+        print("no supported sensors found (charged, awake, not connected elsewhere?)")
+    return 0
+
+
+def _cmd_bridge(args: argparse.Namespace) -> int:
+    from liftguard.firmware_bridge.bridge import decode_hex
+
+    samples = decode_hex(
+        args.family,
+        args.hex,
+        chip=args.chip,
+        acc_range_g=args.acc_range,
+        gyro_range_dps=args.gyro_range,
+        mode=args.mode,
+    )
+    for sample in samples:
+        print(json.dumps(sample))
+    return 0
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     from liftguard.recording import read_recording
     from liftguard.recording.info import format_info, inspect_recording
@@ -262,6 +342,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_replay(args)
         if args.command == "info":
             return _cmd_info(args)
+        if args.command == "scan":
+            return _cmd_scan(args)
+        if args.command == "bridge":
+            return _cmd_bridge(args)
         if args.command == "export":
             return _cmd_export(args)
         if args.command == "import":

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from liftguard.errors import ConfigError
 
-__all__ = ["PLACEMENTS", "AthleteConfig", "SensorConfig", "SessionConfig"]
+__all__ = ["PLACEMENTS", "AthleteConfig", "SensorConfig", "SessionConfig", "load_config"]
 
 #: Where a sensor may sit. ``upper`` = over T12/L1, ``sacrum`` = over S1/S2.
 PLACEMENTS = ("upper", "sacrum", "wrist", "thigh")
@@ -46,6 +49,16 @@ class SensorConfig:
                 f"sensor {self.address}: family {self.family!r} is not supported "
                 f"(supported: {', '.join(FAMILIES)})"
             )
+        try:
+            for name, kind in (("rate_hz", float), ("acc_range_g", int), ("gyro_range_dps", int)):
+                value = getattr(self, name)
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise TypeError
+                object.__setattr__(self, name, kind(value))
+        except TypeError:
+            raise ConfigError(
+                f"sensor {self.address}: rate_hz, acc_range_g and gyro_range_dps must be numbers"
+            ) from None
         if self.rate_hz == 0:
             object.__setattr__(self, "rate_hz", DEFAULT_RATE_HZ[self.family])
         if not self.rate_hz > 0:
@@ -95,3 +108,88 @@ class SessionConfig:
     def sensors(self) -> list[tuple[AthleteConfig, SensorConfig]]:
         """Every (athlete, sensor) pair, roster order."""
         return [(a, s) for a in self.athletes for s in a.sensors]
+
+
+_ATHLETE_KEYS = {"name", "alarm_deg", "hold_s", "sensor"}
+_SENSOR_KEYS = {
+    "placement",
+    "address",
+    "family",
+    "name",
+    "rate_hz",
+    "acc_range_g",
+    "gyro_range_dps",
+    "mode",
+}
+
+
+def load_config(path: str | Path) -> SessionConfig:
+    """Read a session TOML (see ``examples/session.toml``).
+
+    Raises:
+        ConfigError: the file is missing, not TOML, or describes an impossible roster; the
+            message is one line naming the file and the problem.
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            doc = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    try:
+        return _config_from_doc(doc, default_name=path.stem)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}", reason=exc.reason) from None
+
+
+def _config_from_doc(doc: dict[str, Any], *, default_name: str) -> SessionConfig:
+    unknown = set(doc) - {"name", "defaults", "athlete"}
+    if unknown:
+        raise ConfigError(f"unknown key(s) {', '.join(sorted(unknown))}")
+    defaults: dict[str, Any] = doc.get("defaults", {})
+    if not isinstance(defaults, dict) or set(defaults) - {"alarm_deg", "hold_s"}:
+        raise ConfigError("[defaults] may only set alarm_deg and hold_s")
+    athletes_doc = doc.get("athlete")
+    if not isinstance(athletes_doc, list) or not athletes_doc:
+        raise ConfigError("no [[athlete]] in the roster")
+    athletes = []
+    for i, a in enumerate(athletes_doc, 1):
+        if not isinstance(a, dict) or "name" not in a:
+            raise ConfigError(f"athlete #{i} has no name")
+        extra = set(a) - _ATHLETE_KEYS
+        if extra:
+            raise ConfigError(f"athlete {a['name']}: unknown key(s) {', '.join(sorted(extra))}")
+        sensors = []
+        for s in a.get("sensor", []):
+            if not isinstance(s, dict):
+                raise ConfigError(f"athlete {a['name']}: [[athlete.sensor]] must be a table")
+            extra = set(s) - _SENSOR_KEYS
+            if extra:
+                raise ConfigError(
+                    f"athlete {a['name']}: unknown sensor key(s) {', '.join(sorted(extra))}"
+                )
+            for needed in ("placement", "address"):
+                if needed not in s:
+                    raise ConfigError(f"athlete {a['name']}: a sensor has no {needed}")
+            try:
+                sensors.append(SensorConfig(**s))
+            except TypeError as exc:
+                raise ConfigError(f"athlete {a['name']}: bad sensor ({exc})") from None
+        alarm: Any = a.get("alarm_deg", defaults.get("alarm_deg", 30.0))
+        hold: Any = a.get("hold_s", defaults.get("hold_s", 0.1))
+        try:
+            athletes.append(
+                AthleteConfig(
+                    name=str(a["name"]),
+                    sensors=tuple(sensors),
+                    alarm_deg=float(alarm),
+                    hold_s=float(hold),
+                )
+            )
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"athlete {a['name']}: {exc}") from None
+    return SessionConfig(name=str(doc.get("name", default_name)), athletes=tuple(athletes))

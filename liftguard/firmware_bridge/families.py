@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from liftguard.config import SensorConfig
 from liftguard.errors import ConfigError
+from liftguard.firmware_bridge.dot._constants import MEASUREMENT_SERVICE as DOT_MEASUREMENT_SERVICE
+from liftguard.firmware_bridge.dot._constants import MOVELLA_COMPANY_ID
 from liftguard.firmware_bridge.dot.assembler import DotAssembler
+from liftguard.firmware_bridge.metawear._constants import METAWEAR_SERVICE
 from liftguard.firmware_bridge.metawear.assembler import MetaWearAssembler
 from liftguard.firmware_bridge.stream import Assembler
+from liftguard.firmware_bridge.witmotion._constants import WIT_SERVICE
 from liftguard.firmware_bridge.witmotion.assembler import WitAssembler
 
-__all__ = ["assembler_for"]
+__all__ = ["assembler_for", "identify"]
 
 
 def assembler_for(sensor: SensorConfig, *, chip: str | None = None) -> Assembler:
@@ -26,3 +32,28 @@ def assembler_for(sensor: SensorConfig, *, chip: str | None = None) -> Assembler
     if sensor.family == "dot":
         return DotAssembler.for_sensor(sensor)
     raise ConfigError(f"sensor {sensor.address}: no decoder for family {sensor.family!r}")
+
+
+def identify(
+    name: str | None, service_uuids: Sequence[str], manufacturer_ids: Sequence[int]
+) -> str | None:
+    """Which supported family an advertisement belongs to (``None``: not one we support).
+
+    MetaMotions and WitMotions advertise their vendor service; Movella DOTs advertise
+    Movella's company id (and their name).
+    """
+    uuids = {u.lower() for u in service_uuids}
+    if METAWEAR_SERVICE in uuids:
+        return "metawear"
+    if WIT_SERVICE in uuids:
+        return "witmotion"
+    if MOVELLA_COMPANY_ID in manufacturer_ids or DOT_MEASUREMENT_SERVICE in uuids:
+        return "dot"
+    lowered = (name or "").lower()
+    if lowered.startswith("metawear"):
+        return "metawear"
+    if "dot" in lowered and ("xsens" in lowered or "movella" in lowered):
+        return "dot"
+    if lowered.startswith(("wt901", "bwt901")):
+        return "witmotion"
+    return None
