@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -109,6 +110,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--json", action="store_true", help="one JSON event per line instead of text")
     _add_record_options(demo)
+
+    live = sub.add_parser(
+        "live",
+        help="a session with real sensors, from a roster TOML",
+        description=(
+            "Connect every sensor of the roster (one scan, serialised connects, automatic "
+            "reconnects), run the pipeline and record the session. Supervisor commands are "
+            "read from standard input, one per line: 'calibrate [ATHLETE...]', "
+            "'set ATHLETE EXERCISE [REPS]', 'ack ALERT_ID', 'quit'."
+        ),
+    )
+    live.add_argument("--config", required=True, type=Path, metavar="SESSION.toml")
+    live.add_argument(
+        "--duration",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="stop after this long (default: at 'quit' or Ctrl-C)",
+    )
+    live.add_argument(
+        "--scan-timeout",
+        type=_positive_float,
+        default=10.0,
+        metavar="S",
+        help="how long the first scan looks for the roster (default 10)",
+    )
+    live.add_argument("--json", action="store_true", help="one JSON event per line")
+    _add_record_options(live)
 
     rep = sub.add_parser(
         "replay",
@@ -252,6 +280,25 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_live(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from liftguard.config import load_config
+    from liftguard.console import ConsoleSink
+    from liftguard.live import LiveOptions, run_live
+    from liftguard.recording import default_recording_path
+
+    config = load_config(args.config)
+    record = None if args.no_record else (args.record or default_recording_path(config.name))
+    opts = LiveOptions(duration=args.duration, scan_timeout=args.scan_timeout)
+    asyncio.run(
+        run_live(config, ConsoleSink(json=args.json), opts=opts, record=record, commands=sys.stdin)
+    )
+    if record is not None and not args.json:
+        print(f"recorded to {record}", file=sys.stderr)
+    return 0
+
+
 def _cmd_replay(args: argparse.Namespace) -> int:
     from liftguard.console import ConsoleSink
     from liftguard.recording import read_recording, replay
@@ -338,6 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _cmd_demo(args)
+        if args.command == "live":
+            return _cmd_live(args)
         if args.command == "replay":
             return _cmd_replay(args)
         if args.command == "info":
@@ -356,6 +405,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("liftguard: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 2
 
 

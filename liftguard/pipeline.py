@@ -13,6 +13,7 @@ import numpy as np
 
 from liftguard._types import FloatArray
 from liftguard.alerts.board import AlertBoard
+from liftguard.alerts.health import DegradedKind, SensorHealth
 from liftguard.config import AthleteConfig, SensorConfig, SessionConfig
 from liftguard.events import (
     AlertEvent,
@@ -46,6 +47,7 @@ class _SensorChannel:
         self.device_clock = DeviceClockSync()
         self.orientation = OrientationEstimator(sensor.rate_hz)
         self.samples = 0
+        self.health = SensorHealth()
 
     def stamp(self, raw: RawSamples) -> SampleBlock:
         if raw.t_device is not None:
@@ -96,9 +98,28 @@ class Pipeline:
         if ch is None:
             self.unknown_packets += 1
             return
+        if ch.health.on_data(host_time):
+            self.sensor_state(address, host_time, "streaming", detail="data again")
         raw = ch.assembler.feed(host_time, data)
         if raw is not None and len(raw):
             self.feed_samples(address, ch.stamp(raw))
+
+    def tick(self, now: float) -> None:
+        """Session time is ``now``, whether or not data came: notice silent sensors.
+
+        Live sessions tick several times a second and record the ticks, so a replay raises
+        the same staleness alerts at the same times.
+        """
+        for ch in self._channels.values():
+            if ch.health.check(now):
+                silent = now - (ch.health.last_host or now)
+                self.sensor_state(ch.sensor.address, now, "stale", detail=f"{silent:.2f} s")
+                self._degraded(
+                    ch.athlete,
+                    now,
+                    DegradedKind.STALE,
+                    f"{ch.sensor.placement} sensor silent for {silent:.1f} s",
+                )
 
     def feed_packets(self, address: str, host_times: FloatArray, packets: Sequence[bytes]) -> None:
         """Many notifications of sensor ``address`` at once, in arrival order (replay).
@@ -110,6 +131,8 @@ class Pipeline:
         if ch is None:
             self.unknown_packets += len(packets)
             return
+        if len(host_times) and ch.health.on_data(float(host_times[-1])):
+            self.sensor_state(address, float(host_times[0]), "streaming", detail="data again")
         batch = getattr(ch.assembler, "feed_batch", None)
         raw = (
             batch(host_times, packets)
@@ -119,7 +142,9 @@ class Pipeline:
         if raw is not None and len(raw):
             self.feed_samples(address, ch.stamp(raw))
 
-    def sensor_connected(self, address: str, t: float, *, chip: str | None = None) -> None:
+    def sensor_connected(
+        self, address: str, t: float, *, chip: str | None = None, state: str = "connected"
+    ) -> None:
         """Sensor ``address`` connected at ``t`` and reported its IMU ``chip``.
 
         The decoder depends on the chip (BMI160 and BMI270 reuse register numbers), so it is
@@ -129,13 +154,26 @@ class Pipeline:
         if ch is None:
             return
         ch.assembler = assembler_for(ch.sensor, chip=chip)
-        self.sensor_state(address, t, "connected", detail=chip or "")
+        ch.health.on_connected(t)
+        self.sensor_state(address, t, state, detail=chip or "")
 
     def sensor_state(self, address: str, t: float, state: str, *, detail: str = "") -> None:
-        """Sensor ``address`` changed state (``connected``, ``lost`` …) at session time ``t``."""
+        """Sensor ``address`` changed state (``connected``, ``lost`` …) at session time ``t``.
+
+        ``lost``, ``missing`` and ``failed`` also raise a "monitoring degraded" alert.
+        """
         ch = self._channels.get(address.upper())
         if ch is None:
             return
+        if state in ("lost", "missing", "failed"):
+            ch.health.on_lost()
+            why = {"lost": "link lost", "missing": "not found", "failed": "failed"}[state]
+            self._degraded(
+                ch.athlete,
+                t,
+                DegradedKind.LOST,
+                f"{ch.sensor.placement} sensor {why}" + (f": {detail}" if detail else ""),
+            )
         self._emit(
             SensorEvent(
                 t=t,
@@ -153,6 +191,16 @@ class Pipeline:
         if ch is None or len(block) == 0:
             return
         ch.samples += len(block)
+        clipped = block.clipped
+        if clipped.any():
+            t_clip = float(block.t[int(np.argmax(clipped))])
+            if ch.health.clipping(t_clip):
+                self._degraded(
+                    ch.athlete,
+                    t_clip,
+                    DegradedKind.CLIPPING,
+                    f"{ch.sensor.placement} sensor at the end of its range (readings clipped)",
+                )
         quat = ch.orientation.update(block)
         up = up_in_sensor(quat)
         gyr_norm = np.linalg.norm(block.gyr, axis=1)
@@ -191,8 +239,36 @@ class Pipeline:
         if self._on_event is not None:
             self._on_event(event)
 
+    def _degraded(self, athlete: str, t: float, kind: str, message: str) -> None:
+        alert = AlertEvent(
+            t=t,
+            athlete=athlete,
+            id=self.board.new_id(athlete),
+            kind=kind,
+            severity="degraded",
+            value_deg=None,
+            threshold_deg=None,
+            message=f"monitoring degraded: {message}",
+        )
+        self.alert_counts[athlete] += 1
+        self.board.raise_(alert)
+        self._emit(alert)
+
     def _emit_output(self, monitor: AthleteMonitor, t: float, kind: str, payload: object) -> None:
         name = monitor.name
+        if kind == "uncalibrated" and isinstance(payload, StartSet):
+            self._degraded(
+                name,
+                t,
+                DegradedKind.UNCALIBRATED,
+                f"{payload.exercise} set {payload.set} started before calibration: "
+                "no flexion alarm until calibrated",
+            )
+            return
+        if kind == "calibration" and isinstance(payload, CalibrationResult) and not payload.ok:
+            self._degraded(
+                name, t, DegradedKind.CALIBRATION_FAILED, f"calibration failed: {payload.detail}"
+            )
         if kind == "calibration" and isinstance(payload, CalibrationResult):
             self._emit(
                 CalibrationEvent(

@@ -51,11 +51,20 @@ class Session:
             self.recorder.input(inp)
         self.pipeline.input(inp)
 
-    def connected(self, address: str, t: float, chip: str | None = None) -> None:
-        """Sensor ``address`` connected at ``t`` (with its IMU ``chip`` where it has one)."""
+    def connected(
+        self, address: str, t: float, chip: str | None = None, *, state: str = "connected"
+    ) -> None:
+        """Sensor ``address`` connected (or ``reconnected``) at ``t``, with its IMU ``chip``
+        where it has one."""
         if self.recorder is not None:
-            self.recorder.connection(address, t, "connected", chip)
-        self.pipeline.sensor_connected(address, t, chip=chip)
+            self.recorder.connection(address, t, state, chip)
+        self.pipeline.sensor_connected(address, t, chip=chip, state=state)
+
+    def sensor_state(self, address: str, t: float, state: str, detail: str = "") -> None:
+        """Any other sensor news (``missing``, ``failed`` …), recorded and shown."""
+        if self.recorder is not None:
+            self.recorder.connection(address, t, state)
+        self.pipeline.sensor_state(address, t, state, detail=detail)
 
     def lost(self, address: str, t: float) -> None:
         """The link to ``address`` dropped without us asking."""
@@ -64,9 +73,11 @@ class Session:
         self.pipeline.sensor_state(address, t, "lost")
 
     def tick(self, now: float) -> None:
-        """Session time advanced to ``now`` with or without data."""
+        """Session time advanced to ``now`` with or without data: recorded, and a silent
+        sensor is noticed."""
         if self.recorder is not None:
-            self.recorder.tick(now)
+            self.recorder.clock_tick(now)
+        self.pipeline.tick(now)
 
     def emit(self, event: Event) -> None:
         """An event from outside the pipeline (e.g. the end-of-session summary)."""

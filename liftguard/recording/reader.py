@@ -22,6 +22,7 @@ from liftguard.recording.schema import (
     config_from_json,
     input_from_json,
     unpack_packets,
+    unpack_ticks,
 )
 from liftguard.samples import SampleBlock
 
@@ -60,6 +61,9 @@ class Recording:
     connections: list[tuple[int, float, str, str, str | None]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     truth: list[dict[str, Any]] = field(default_factory=list)
+    ticks: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] = field(
+        default_factory=lambda: (np.zeros(0, np.int64), np.zeros(0))
+    )
     clean: bool = False
     problems: list[str] = field(default_factory=list)
 
@@ -171,7 +175,7 @@ def _assemble(
 ) -> Recording:
     session: dict[str, Any] | None = None
     bad = 0
-    rec_parts: dict[str, list[Any]] = {k: [] for k in ("ble", "samples", "input", "conn")}
+    rec_parts: dict[str, list[Any]] = {k: [] for k in ("ble", "samples", "input", "conn", "ticks")}
     events: list[dict[str, Any]] = []
     truth: list[dict[str, Any]] = []
     for topic, data in messages:
@@ -209,6 +213,8 @@ def _assemble(
                         obj.get("chip"),
                     )
                 )
+            elif topic == "/liftguard/ticks":
+                rec_parts["ticks"].append(unpack_ticks(obj))
             elif topic == "/liftguard/events":
                 events.append(obj)
             elif topic == "/liftguard/truth":
@@ -229,6 +235,14 @@ def _assemble(
         connections=rec_parts["conn"],
         events=events,
         truth=truth,
+        ticks=(
+            (
+                np.concatenate([s for s, _ in rec_parts["ticks"]]),
+                np.concatenate([t for _, t in rec_parts["ticks"]]),
+            )
+            if rec_parts["ticks"]
+            else (np.zeros(0, np.int64), np.zeros(0))
+        ),
         clean=clean,
         problems=problems,
     )

@@ -24,6 +24,7 @@ from liftguard.recording.schema import (
     config_to_json,
     input_to_json,
     pack_packets,
+    pack_ticks,
 )
 from liftguard.samples import SampleBlock
 
@@ -83,6 +84,7 @@ class Recorder:
             )
         self._seq = 0
         self._pending: dict[str, tuple[list[int], list[float], list[bytes]]] = {}
+        self._ticks: tuple[list[int], list[float]] = ([], [])
         self._last_flush = 0.0
         self._last_fsync = time.monotonic()
         self._now = 0.0
@@ -146,6 +148,12 @@ class Recorder:
         """Simulator ground truth for a simulated athlete."""
         self._write("/liftguard/truth", {"athlete": athlete, **payload}, t)
 
+    def clock_tick(self, now: float) -> None:
+        """Record a clock tick of the session (time passing, data or not), then :meth:`tick`."""
+        self._ticks[0].append(self.next_seq())
+        self._ticks[1].append(now)
+        self.tick(now)
+
     def tick(self, now: float) -> None:
         """Session time is ``now``: flush if a flush is due."""
         self._now = max(self._now, now)
@@ -161,6 +169,9 @@ class Recorder:
                 data = pack_packets(address, seqs, hosts, packets)
                 self._add("/liftguard/ble", data, hosts[-1])
         self._pending = {}
+        if self._ticks[0]:
+            self._add("/liftguard/ticks", pack_ticks(*self._ticks), self._ticks[1][-1])
+            self._ticks = ([], [])
         self._last_flush = self._now
         try:
             self._writer.flush()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from liftguard.alerts.health import STALE_S
 from liftguard.events import Event, SummaryEvent
 from liftguard.inputs import Input
 from liftguard.pipeline import Pipeline
@@ -62,6 +63,8 @@ def replay(
         controls.append((seq, _bind_connection(pipeline, address, t, state, chip)))
     for seq, address, block in recording.samples:
         controls.append((seq, _bind_samples(pipeline, address, block)))
+    for seq, t in _ticks_that_can_matter(recording, cursors):
+        controls.append((seq, _bind_tick(pipeline, t)))
     controls.sort(key=lambda c: c[0])
     start_wall = time.monotonic()
 
@@ -123,6 +126,28 @@ def replay(
     return pipeline
 
 
+def _ticks_that_can_matter(recording: Recording, cursors: list[_Cursor]) -> list[tuple[int, float]]:
+    """The recorded ticks at which some sensor had been silent long enough to go stale.
+
+    A tick only checks staleness; at any other tick every sensor had sent data within
+    :data:`~liftguard.alerts.health.STALE_S`, so skipping it changes nothing — and not
+    splitting the replay at every tick keeps it fast.
+    """
+    seqs, times = recording.ticks
+    if seqs.size == 0:
+        return []
+    relevant = np.zeros(seqs.size, dtype=bool)
+    for c in cursors:
+        last = np.searchsorted(c.batch.seq, seqs) - 1
+        before = np.where(last >= 0, c.batch.t_host[np.maximum(last, 0)], -np.inf)
+        relevant |= times - before > STALE_S * 0.9
+    return [(int(s), float(t)) for s, t in zip(seqs[relevant], times[relevant], strict=True)]
+
+
+def _bind_tick(pipeline: Pipeline, t: float) -> Callable[[], None]:
+    return lambda: pipeline.tick(t)
+
+
 def _bind_input(pipeline: Pipeline, inp: Input) -> Callable[[], None]:
     return lambda: pipeline.input(inp)
 
@@ -130,8 +155,8 @@ def _bind_input(pipeline: Pipeline, inp: Input) -> Callable[[], None]:
 def _bind_connection(
     pipeline: Pipeline, address: str, t: float, state: str, chip: str | None
 ) -> Callable[[], None]:
-    if state == "connected":
-        return lambda: pipeline.sensor_connected(address, t, chip=chip)
+    if state in ("connected", "reconnected"):
+        return lambda: pipeline.sensor_connected(address, t, chip=chip, state=state)
     return lambda: pipeline.sensor_state(address, t, state)
 
 

@@ -29,7 +29,9 @@ __all__ = [
     "input_from_json",
     "input_to_json",
     "pack_packets",
+    "pack_ticks",
     "unpack_packets",
+    "unpack_ticks",
 ]
 
 PROFILE = "liftguard"
@@ -125,6 +127,21 @@ CHANNELS: dict[str, tuple[str, dict[str, Any]]] = {
                 "address": {"type": "string"},
                 "state": {"type": "string"},
                 "chip": {"type": ["string", "null"]},
+            },
+        },
+    ),
+    "/liftguard/ticks": (
+        "liftguard.Ticks",
+        {
+            "type": "object",
+            "description": (
+                "Clock ticks of a live session (time passing without data is how a silent "
+                "sensor is noticed), batched"
+            ),
+            "required": ["seq", "t"],
+            "properties": {
+                "seq": _b64("int64 LE: sequence number of each tick"),
+                "t": _b64("float64 LE: session time of each tick, s"),
             },
         },
     ),
@@ -230,6 +247,23 @@ def pack_packets(address: str, seqs: list[int], hosts: list[float], packets: lis
         },
         separators=(",", ":"),
     ).encode()
+
+
+def pack_ticks(seqs: list[int], times: list[float]) -> bytes:
+    """A ``/liftguard/ticks`` message."""
+    return json.dumps(
+        {"seq": _enc(np.asarray(seqs, dtype="<i8")), "t": _enc(np.asarray(times, dtype="<f8"))},
+        separators=(",", ":"),
+    ).encode()
+
+
+def unpack_ticks(obj: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """``(seq (m,), t (m,))`` from a ``/liftguard/ticks`` message."""
+    seq = np.frombuffer(base64.b64decode(obj["seq"], validate=True), dtype="<i8").astype(np.int64)
+    t = np.frombuffer(base64.b64decode(obj["t"], validate=True), dtype="<f8").astype(np.float64)
+    if seq.shape != t.shape or not np.all(np.isfinite(t)):
+        raise ValueError("malformed ticks")
+    return seq, t
 
 
 def unpack_packets(

@@ -170,6 +170,8 @@ class AthleteMonitor:
             self._counter.reset()
             self._alarm.reset()
             out.append((inp.t, "set_start", inp))
+            if self.frames is None:
+                out.append((inp.t, "uncalibrated", inp))
         return out
 
     def _end_set(self, t: float) -> list[tuple[float, str, object]]:

@@ -100,3 +100,31 @@ def test_cli_demo_recording_replays_to_the_same_events(tmp_path: Path) -> None:
     rep_events = [json.loads(x) for x in rep.stdout.splitlines()]
     assert reps_and_alerts(rep_events) == reps_and_alerts(live_events)
     assert reps_and_alerts(live_events)
+
+
+def test_replay_reproduces_staleness_alerts_from_the_recorded_clock_ticks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liftguard.session import Session
+
+    original = Session.packet
+
+    def stall(self: Session, address: str, host_time: float, data: bytes | bytearray) -> None:
+        # The sacrum sensor of the second athlete goes quiet for a second, link up.
+        if address == "D1:5E:01:00:00:02" and 20.0 < host_time < 21.0:
+            return
+        original(self, address, host_time, data)
+
+    monkeypatch.setattr(Session, "packet", stall)
+    path = tmp_path / "stall.mcap"
+    live: list[Event] = []
+    run_demo_sync(
+        DemoOptions(athletes=2, duration=40, speed=math.inf, seed=5), live.append, record=path
+    )
+    monkeypatch.setattr(Session, "packet", original)
+    stale = [e for e in live if e.type == "alert" and e.kind == "sensor_stale"]
+    assert len(stale) == 1 and stale[0].athlete == "beth" and 20.25 < stale[0].t <= 21.0
+    replayed: list[Event] = []
+    replay(read_recording(path), replayed.append)
+    alerts = [e.to_json() for e in live if e.type == "alert"]
+    assert [e.to_json() for e in replayed if e.type == "alert"] == alerts
