@@ -19,6 +19,10 @@ to each event's time before running it, so results do not depend on machine load
 * notifications of characteristics without a subscription when they are emitted are lost, as on
   hardware; so are notifications in flight when the link drops or the subscription is stopped.
 * :meth:`SimulatedWorld.sleep` wakes its caller at exactly the requested simulated time.
+* optionally (``loss=BleLossModel()``), streamed notifications are lost on the way: a few per
+  thousand at random, all of them during short burst outages, and, rarely, a whole sensor for
+  tens of seconds. Lost notifications are never delivered; :meth:`SimulatedWorld.losses` says
+  which were lost and when the outages were.
 
 The pump paces simulated time to ``speed`` × real time in steps of 10 ms simulated time; with
 ``speed=math.inf`` it only yields to the event loop between steps.
@@ -31,6 +35,7 @@ waits with :meth:`SimulatedWorld.sleep` / :meth:`SimulatedWorld.run_until` is re
 from __future__ import annotations
 
 import asyncio
+import bisect
 import heapq
 import itertools
 import logging
@@ -38,6 +43,7 @@ import math
 import random
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
 from typing import cast
@@ -52,7 +58,7 @@ from liftguard.firmware_bridge.emulation import EmulatedDevice, Notification
 from liftguard.sensors._sim_backends import SimulatedBleakClient, SimulatedBleakScanner
 from liftguard.sensors._sim_gatt import build_service_collection
 
-__all__ = ["SimulatedWorld"]
+__all__ = ["BleLossModel", "LossReport", "Outage", "SimulatedWorld"]
 
 _logger = logging.getLogger(__name__)
 
@@ -67,6 +73,113 @@ _Action = Callable[[], bool]
 
 def _address_key(address: str) -> str:
     return address.upper()
+
+
+@dataclass(frozen=True)
+class BleLossModel:
+    """How streamed notifications get lost between a sensor and the host (sheet §6 "Simulator
+    BLE model", A; field reports of 1 % to 50 % loss, Tipparaju et al. 2021 and GitHub issues).
+
+    Per device, drawn once from the world's seed:
+
+    * ``baseline``: i.i.d. loss probability per notification, uniform in this range
+      (0.1–1 %);
+    * bursts: a Poisson process of outages at ``burst_rate_per_10min`` (0.5–3 per 10 min, the
+      rate itself drawn per device), each lasting ``burst_s`` (0.2–2 s): every notification
+      transmitted inside one is lost;
+    * ``dropout_probability``: chance that the device drops out once during the first
+      ``horizon_s`` seconds, for ``dropout_s`` (10–60 s). The sheet says ≤ 1 % per session.
+
+    Outages are scheduled over ``[0, horizon_s]`` of world time. Command replies (notifications
+    caused by a write) are never lost: they are rare and small, and the link layer retries them.
+    """
+
+    baseline: tuple[float, float] = (0.001, 0.01)
+    burst_rate_per_10min: tuple[float, float] = (0.5, 3.0)
+    burst_s: tuple[float, float] = (0.2, 2.0)
+    dropout_probability: float = 0.01
+    dropout_s: tuple[float, float] = (10.0, 60.0)
+    horizon_s: float = 3600.0
+
+    def __post_init__(self) -> None:
+        lo, hi = self.baseline
+        if not 0.0 <= lo <= hi <= 1.0:
+            raise ValueError(f"baseline must be 0 <= low <= high <= 1, got {self.baseline}")
+        for name in ("burst_rate_per_10min", "burst_s", "dropout_s"):
+            a, b = getattr(self, name)
+            if not (0.0 <= a <= b < math.inf):
+                raise ValueError(f"{name} must be 0 <= low <= high < inf, got {(a, b)}")
+        if not 0.0 <= self.dropout_probability <= 1.0:
+            raise ValueError(
+                f"dropout_probability must be in [0, 1], got {self.dropout_probability}"
+            )
+        if not (0.0 < self.horizon_s < math.inf):
+            raise ValueError(f"horizon_s must be > 0, got {self.horizon_s}")
+
+
+@dataclass(frozen=True)
+class Outage:
+    """A span of world time ``[start, end)`` (s) in which a device's notifications are lost;
+    ``kind`` is ``"burst"`` or ``"dropout"``."""
+
+    kind: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class LossReport:
+    """What the radio lost of one device's stream.
+
+    ``count``: notifications lost in all, ``random`` of them by the i.i.d. baseline;
+    ``times``: their emission times (device seconds, in order); ``outages``: the device's
+    scheduled outages that had begun by now; ``probability``: its i.i.d. loss probability.
+    """
+
+    address: str
+    count: int
+    random: int
+    times: tuple[float, ...]
+    outages: tuple[Outage, ...]
+    probability: float
+
+
+class _DeviceLoss:
+    """One device's loss schedule and record; seeded by world seed and address."""
+
+    def __init__(self, model: BleLossModel, seed: int, key: str) -> None:
+        plan = random.Random(f"{seed}:{key}:loss-plan")
+        self.iid = random.Random(f"{seed}:{key}:loss-iid")
+        self.probability = plan.uniform(*model.baseline)
+        rate = plan.uniform(*model.burst_rate_per_10min) / 600.0
+        outages: list[Outage] = []
+        t = 0.0
+        while rate > 0.0:
+            t += plan.expovariate(rate)
+            if t >= model.horizon_s:
+                break
+            outages.append(Outage("burst", t, t + plan.uniform(*model.burst_s)))
+        if plan.random() < model.dropout_probability:
+            length = plan.uniform(*model.dropout_s)
+            start = plan.uniform(0.0, max(model.horizon_s - length, 0.0))
+            outages.append(Outage("dropout", start, start + length))
+        self.outages = sorted(outages, key=lambda o: o.start)
+        self._starts = [o.start for o in self.outages]
+        self.lost_times: list[float] = []
+        self.random_lost = 0
+
+    def lost(self, t_tx: float, t_emitted: float) -> bool:
+        """Decide (and record) whether a notification transmitted at ``t_tx`` is lost."""
+        # The i.i.d. draw happens for every notification so outages never shift it.
+        unlucky = self.iid.random() < self.probability
+        k = bisect.bisect_right(self._starts, t_tx)
+        # Outages may overlap (a burst inside a dropout); check every one begun so far.
+        hit = any(o.start <= t_tx < o.end for o in self.outages[:k])
+        if hit or unlucky:
+            self.lost_times.append(t_emitted)
+            self.random_lost += 0 if hit else 1
+            return True
+        return False
 
 
 class _Link:
@@ -90,7 +203,8 @@ class _Link:
         self.active = True
         # normalised characteristic UUID → callback; doubles as the device's CCCD state
         self.subscriptions: dict[str, NotifyCallback] = {}
-        self.radio: deque[tuple[Notification, str]] = deque()  # emitted, not yet sent
+        # emitted, not yet sent: (notification, characteristic key, may be lost)
+        self.radio: deque[tuple[Notification, str, bool]] = deque()
         self.last_delivery = -math.inf  # s; keeps deliveries FIFO despite jitter
         self._uuid_keys: dict[str, str] = {}
 
@@ -100,12 +214,12 @@ class _Link:
             key = self._uuid_keys[uuid] = normalize_uuid_str(uuid)
         return key
 
-    def enqueue(self, notifications: Iterable[Notification]) -> None:
+    def enqueue(self, notifications: Iterable[Notification], *, lossy: bool = True) -> None:
         # The device only sends what the central has subscribed to at emission time.
         for n in notifications:
             key = self.key(n.uuid)
             if key in self.subscriptions:
-                self.radio.append((n, key))
+                self.radio.append((n, key, lossy))
 
     def pull(self) -> None:
         """Advance the device to now, so it never sees time go backwards between interactions."""
@@ -117,7 +231,7 @@ class _Link:
 
     def write(self, uuid: str, data: bytes) -> None:
         self.pull()
-        self.enqueue(self.device.write(uuid, data, self.world.now()))
+        self.enqueue(self.device.write(uuid, data, self.world.now()), lossy=False)
 
     def subscribe(self, key: str, callback: NotifyCallback) -> None:
         # Pull first: what was emitted before this instant stays unsubscribed.
@@ -140,6 +254,7 @@ class SimulatedWorld:
         connect_time_s: simulated time a connect takes, s.
         jitter_s: upper bound of the extra per-packet delivery delay after a connection event, s.
         advertising_interval_s: how often running scanners see each advertising device, s.
+        loss: optional :class:`BleLossModel`; ``None`` (default) delivers every notification.
     """
 
     def __init__(
@@ -152,6 +267,7 @@ class SimulatedWorld:
         connect_time_s: float = 0.25,
         jitter_s: float = 0.001,
         advertising_interval_s: float = 0.1,
+        loss: BleLossModel | None = None,
     ) -> None:
         if not speed > 0:
             raise ValueError(f"speed must be > 0 (math.inf allowed), got {speed}")
@@ -181,6 +297,8 @@ class SimulatedWorld:
         self._connect_time_s = connect_time_s
         self._jitter_s = jitter_s
         self._advertising_interval_s = advertising_interval_s
+        self._loss_model = loss
+        self._losses: dict[str, _DeviceLoss] = {}
 
         self._now = 0.0
         self._steps = 0  # completed pump steps; the clock is at least _steps * _STEP_S
@@ -222,6 +340,36 @@ class SimulatedWorld:
         """Whether a client currently holds a connection to the device at ``address``."""
         self.device(address)
         return _address_key(address) in self._links
+
+    def losses(self, address: str) -> LossReport:
+        """What the radio has lost of ``address``'s stream so far (nothing without a loss
+        model). KeyError if the address is unknown."""
+        self.device(address)
+        key = _address_key(address)
+        record = self._device_loss(key)
+        if record is None:
+            return LossReport(address, 0, 0, (), (), 0.0)
+        begun = tuple(o for o in record.outages if o.start <= self._now)
+        return LossReport(
+            address,
+            len(record.lost_times),
+            record.random_lost,
+            tuple(record.lost_times),
+            begun,
+            record.probability,
+        )
+
+    def loss_reports(self) -> dict[str, LossReport]:
+        """:meth:`losses` of every device, by address (as given to the world)."""
+        return {d.address: self.losses(d.address) for d in self._devices.values()}
+
+    def _device_loss(self, key: str) -> _DeviceLoss | None:
+        if self._loss_model is None:
+            return None
+        record = self._losses.get(key)
+        if record is None:
+            record = self._losses[key] = _DeviceLoss(self._loss_model, self._seed, key)
+        return record
 
     async def start(self) -> None:
         """Start the pump (no-op if running). The clock runs from where it stands (0 at first)."""
@@ -444,8 +592,11 @@ class SimulatedWorld:
             return False
         now = self._now
         link.pull()
+        loss = self._device_loss(_address_key(link.device.address))
         while link.radio:
-            notification, key = link.radio.popleft()
+            notification, key, lossy = link.radio.popleft()
+            if lossy and loss is not None and loss.lost(now, notification.t):
+                continue
             t = max(now, notification.t) + link.rng.uniform(0.0, self._jitter_s)
             t = max(t, link.last_delivery)
             link.last_delivery = t

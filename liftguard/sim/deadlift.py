@@ -21,7 +21,9 @@ import numpy.typing as npt
 from liftguard.errors import ConfigError
 from liftguard.sim.athlete import AthleteParams
 from liftguard.sim.body import PLACEMENTS, BodyMotion
+from liftguard.sim.faults import FAULT_KINDS, FaultLabel
 from liftguard.sim.imu import SimulatedImu
+from liftguard.sim.script import LUMBAR_GIVING_WAY_DPS, LUMBAR_VOLUNTARY_DPS, lumbar_move_s
 from liftguard.sim.session import ScriptInput, SimulatedAthlete, TruthPhase, rep_truth
 from liftguard.sim.tracks import SineSum, TrackBuilder
 
@@ -227,12 +229,22 @@ class _Script:
                 rise = float(rng.uniform(*GOOD_RISE_DEG))
                 # 1e-9° keeps the degrees → radians → degrees round trip from reporting 24 + 1 ulp.
                 peak = min(GOOD_PEAK_MAX_DEG - 1e-9, start_flexion + rise)
-            t_peak = t_lift + concentric * float(rng.uniform(*PEAK_AT_FRACTION))
+            frac = float(rng.uniform(*PEAK_AT_FRACTION))
+            lock_flexion = float(rng.uniform(*LOCKOUT_DEG))
+            # Keep the lumbar speed plausible: a good rep's flexion stays under the voluntary
+            # 83 °/s, a rounding back gives way at up to 100 °/s (see liftguard.sim.script);
+            # a slow rounding peaks later and the rep grinds longer.
+            cap = LUMBAR_GIVING_WAY_DPS if rounded else LUMBAR_VOLUNTARY_DPS
+            rise_s = max(concentric * frac, lumbar_move_s(peak - start_flexion, cap))
+            concentric = max(
+                concentric, rise_s + lumbar_move_s(peak - lock_flexion, LUMBAR_VOLUNTARY_DPS)
+            )
+            t_peak = t_lift + rise_s
             t_lock = t_lift + concentric
             # Rounding: the lumbar spine flexes as the bar breaks from the floor, then extends to
             # lockout while the hips keep extending — pelvis and lumbar are keyed separately.
             self.lumbar.move(t_lift, t_peak, _rad(peak))
-            self.lumbar.move(t_peak, t_lock, _rad(float(rng.uniform(*LOCKOUT_DEG))))
+            self.lumbar.move(t_peak, t_lock, _rad(lock_flexion))
             self.pelvis.move(t_lift, t_lock, _rad(float(rng.uniform(*LOCKOUT_DEG))))
             self.shift_x.move(t_lift, t_lock, 0.0)
             self.shift_z.move(t_lift, t_lock, 0.0)
@@ -281,6 +293,19 @@ class _Script:
             lean=self.lean.build(),
             sway=self.sway,
         )
+
+
+def _rounded_label(
+    body: BodyMotion, p: AthleteParams, t0: float, t1: float
+) -> tuple[FaultLabel, ...]:
+    """The demo's rounded rep as a ``rounded_back`` fault: severity on the session scale, from
+    the set-up flexion (0) to 95 % of the athlete's maximum (1)."""
+    start = math.degrees(float(body.lumbar(np.array([t0]))[0]))
+    grid = np.linspace(t0, t1, int((t1 - t0) / 1e-3) + 1)
+    peak = float(np.degrees(body.lumbar(grid)).max())
+    severity = float(np.clip((peak - start) / (0.95 * p.max_flexion_deg - start), 0.0, 1.0))
+    kind = FAULT_KINDS["rounded_back"]
+    return (FaultLabel(kind.name, severity, peak, kind.quantity, kind.unit),)
 
 
 def build_deadlift_athlete(
@@ -362,7 +387,17 @@ def build_deadlift_athlete(
         for i, placement in enumerate(PLACEMENTS)
     }
     reps = [
-        rep_truth(body, s, r, t0, t1, rounded, unsafe_threshold_deg)
+        rep_truth(
+            body,
+            s,
+            r,
+            t0,
+            t1,
+            rounded,
+            unsafe_threshold_deg,
+            faults=_rounded_label(body, athlete, t0, t1) if rounded else (),
+            phases=tuple(p for p in script.phases if p.set == s and p.rep == r and p.t_end <= t1),
+        )
         for s, r, t0, t1, rounded in script.rep_windows
     ]
     return SimulatedAthlete(

@@ -12,7 +12,16 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["QuinticTrack", "SineSum", "TrackBuilder", "TrackBundle", "min_jerk"]
+__all__ = [
+    "IntegratedTrack",
+    "QuinticTrack",
+    "SineSum",
+    "TrackBuilder",
+    "TrackBundle",
+    "min_jerk",
+    "min_jerk_integral",
+    "min_jerk_integral2",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -29,6 +38,16 @@ def min_jerk(tau: FloatArray, order: int = 0) -> FloatArray:
     if order == 2:
         return tau * (60.0 + tau * (-180.0 + 120.0 * tau))
     raise ValueError(f"order must be 0, 1 or 2, got {order}")
+
+
+def min_jerk_integral(tau: FloatArray) -> FloatArray:
+    """``∫₀^τ s(u) du = 2.5τ⁴ − 3τ⁵ + τ⁶`` (equals ½ at τ = 1); any shape, dimensionless."""
+    return tau**4 * (2.5 + tau * (-3.0 + tau))
+
+
+def min_jerk_integral2(tau: FloatArray) -> FloatArray:
+    """``∫₀^τ ∫₀^v s(u) du dv = τ⁵/2 − τ⁶/2 + τ⁷/7`` (equals 1/7 at τ = 1)."""
+    return tau**5 * (0.5 + tau * (-0.5 + tau / 7.0))
 
 
 class QuinticTrack:
@@ -168,6 +187,64 @@ class TrackBuilder:
     def build(self) -> QuinticTrack:
         """The track through every keyframe added so far."""
         return QuinticTrack(self._t, self._v)
+
+
+class IntegratedTrack:
+    """A position whose *velocity* is a :class:`QuinticTrack`, integrated exactly.
+
+    Minimum-jerk tracks rest at every keyframe, so they cannot cruise; walking needs a constant
+    speed between a smooth start and stop. Scripting the velocity (rest → speed, hold, → rest) and
+    integrating it in closed form (``∫ s = min_jerk_integral``) gives a C3 position with a true
+    cruise. ``velocity``: channel unit per second; ``x0``: position at the first velocity keyframe.
+    """
+
+    def __init__(self, velocity: QuinticTrack, x0: float = 0.0) -> None:
+        self.velocity = velocity
+        t, v = velocity._t, velocity._v
+        dt, dv = velocity._dt, velocity._dv
+        # Position at each keyframe: a segment adds v_k·Δt + Δv_k·Δt·∫₀¹ s = v_k·Δt + Δv_k·Δt/2.
+        self._x = float(x0) + np.concatenate([[0.0], np.cumsum(v[:-1] * dt + 0.5 * dv * dt)])
+        self._t, self._v, self._dt, self._dv = t, v, dt, dv
+        self._last = t.size - 2
+
+    def __call__(self, t: npt.ArrayLike) -> FloatArray:
+        """Position at ``t`` (any shape, seconds); same shape as ``t``."""
+        return self.evaluate(t)
+
+    def evaluate(self, t: npt.ArrayLike, order: int = 0) -> FloatArray:
+        """Position (``order=0``), velocity (1) or acceleration (2) at ``t`` (any shape, s)."""
+        if order in (1, 2):
+            return self.velocity.evaluate(t, order - 1)
+        if order != 0:
+            raise ValueError(f"order must be 0, 1 or 2, got {order}")
+        return self.positions([self], np.asarray(t, dtype=np.float64))[0]
+
+    @staticmethod
+    def positions(tracks: list[IntegratedTrack], t: FloatArray) -> list[FloatArray]:
+        """Positions of several tracks that share keyframe times, with one search (walking
+        writes x and y velocity keyframes together). ``t``: any shape, s."""
+        first = tracks[0]
+        idx = np.searchsorted(first._t, t, side="right") - 1
+        np.clip(idx, 0, first._last, out=idx)
+        dt = first._dt[idx]
+        since = t - first._t[idx]
+        tau = np.clip(since / dt, 0.0, 1.0)
+        s1 = min_jerk_integral(tau)
+        early = t < first._t[0]
+        late = since > dt
+        out = []
+        for tr in tracks:
+            v, dv, x = tr._v[idx], tr._dv[idx], tr._x[idx]
+            inside = x + dt * (v * tau + dv * s1)
+            # Outside the keyframes the velocity is held, so the position moves on linearly.
+            before = tr._x[0] + tr._v[0] * (t - tr._t[0])
+            after = x + dt * (v + 0.5 * dv) + (v + dv) * (since - dt)
+            out.append(np.where(early, before, np.where(late, after, inside)))
+        return out
+
+    def shares_knots(self, other: IntegratedTrack) -> bool:
+        """Whether both tracks have the same keyframe times (so :meth:`positions` applies)."""
+        return bool(np.array_equal(self._t, other._t))
 
 
 class SineSum:

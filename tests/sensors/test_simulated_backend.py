@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import struct
 import time
@@ -19,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liftguard.sensors import Clock, MonotonicClock, SimulatedWorld
+from liftguard.sensors.simulated import BleLossModel
 
 from .fakes import (
     CONTROL_UUID,
@@ -626,3 +628,113 @@ def test_monotonic_clock_starts_near_zero_and_never_decreases() -> None:
     assert isinstance(clock, Clock)
     assert 0.0 <= first <= second < 1.0
     assert isinstance(SimulatedWorld([]), Clock)
+
+
+# -- the BLE loss model ------------------------------------------------------------------------
+
+
+async def _stream_with_loss(
+    loss: BleLossModel | None, seconds: float, *, seed: int = 0
+) -> tuple[SimulatedWorld, FakeCounterDevice, Received]:
+    device = FakeCounterDevice()
+    world = SimulatedWorld([device], speed=math.inf, seed=seed, loss=loss)
+    await world.start()
+    _, received = await streaming_client(world, device)
+    await world.sleep(seconds)
+    await world.stop()
+    return world, device, received
+
+
+def _iid_only(p: float) -> BleLossModel:
+    return BleLossModel(baseline=(p, p), burst_rate_per_10min=(0.0, 0.0), dropout_probability=0.0)
+
+
+async def test_without_a_loss_model_nothing_is_lost() -> None:
+    world, device, received = await _stream_with_loss(None, 2.0)
+
+    report = world.losses(device.address)
+    assert report.count == 0 and report.times == () and report.outages == ()
+    assert len(received.counters) >= 195
+    assert received.counters == list(range(1, len(received.counters) + 1))
+
+
+async def test_iid_losses_are_never_delivered_and_reported_exactly() -> None:
+    world, device, received = await _stream_with_loss(_iid_only(0.2), 20.0, seed=4)
+
+    report = world.losses(device.address)
+    emitted = emission_times(device)
+    got = set(received.counters)
+    # Everything transmitted is either delivered or reported lost (the last few may still be
+    # in the radio queue when the world stops).
+    lost_counters = [c for c, t in emitted.items() if t in set(report.times)]
+    assert report.count == len(report.times) == len(lost_counters) == report.random
+    assert got.isdisjoint(lost_counters)
+    in_flight = set(emitted) - got - set(lost_counters)
+    assert all(emitted[c] > max(t for t, _ in received.items) - 0.05 for c in in_flight)
+    assert 0.17 < report.count / len(emitted) < 0.23  # ~4000 draws at p = 0.2
+    assert received.counters == sorted(received.counters)  # still in order, just with holes
+    assert report.probability == 0.2
+
+
+async def test_burst_outages_lose_everything_inside_them_and_nothing_else() -> None:
+    model = BleLossModel(
+        baseline=(0.0, 0.0),
+        burst_rate_per_10min=(100.0, 100.0),
+        burst_s=(0.2, 2.0),
+        dropout_probability=0.0,
+    )
+    world, device, received = await _stream_with_loss(model, 60.0, seed=2)
+
+    report = world.losses(device.address)
+    assert len(report.outages) >= 4  # ~10 expected in a minute
+    assert all(o.kind == "burst" and 0.2 <= o.end - o.start <= 2.0 for o in report.outages)
+    assert report.random == 0 and report.count > 0
+    emitted = emission_times(device)
+
+    def in_outage(t: float, before: float = 0.0, after: float = 0.0) -> bool:
+        return any(o.start - before <= t < o.end + after for o in report.outages)
+
+    # A notification is lost when it is transmitted (at the next connection event, within one
+    # interval of its emission) inside an outage: lost ones were emitted inside or just before
+    # one; delivered ones were not emitted where their transmission must have fallen inside.
+    assert all(in_outage(t, before=CI + EPS) for t in report.times)
+    assert not any(in_outage(emitted[c], after=-CI - EPS) for c in received.counters)
+    assert len(received.counters) + report.count >= len(emitted) - 5
+
+
+async def test_a_whole_sensor_dropout_is_a_long_silent_gap() -> None:
+    model = BleLossModel(
+        baseline=(0.0, 0.0),
+        burst_rate_per_10min=(0.0, 0.0),
+        dropout_probability=1.0,
+        dropout_s=(10.0, 60.0),
+        horizon_s=90.0,
+    )
+    world, device, received = await _stream_with_loss(model, 90.0, seed=1)
+
+    (outage,) = world.losses(device.address).outages
+    assert outage.kind == "dropout" and 10.0 <= outage.end - outage.start <= 60.0
+    times = [t for t, _ in received.items]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert max(gaps) == pytest.approx(outage.end - outage.start, abs=0.03)
+
+
+async def test_default_loss_model_is_within_the_sheet_ranges_and_seeded() -> None:
+    first, device, received = await _stream_with_loss(BleLossModel(), 600.0, seed=11)
+    second, _, again = await _stream_with_loss(BleLossModel(), 600.0, seed=11)
+    other, _, different = await _stream_with_loss(BleLossModel(), 600.0, seed=12)
+
+    report = first.losses(device.address)
+    assert 0.001 <= report.probability <= 0.01
+    bursts = [o for o in report.outages if o.kind == "burst"]
+    assert all(0.2 <= o.end - o.start <= 2.0 for o in bursts)
+    assert len(bursts) <= 15  # 0.5–3 per 10 min, a Poisson count
+    n = len(emission_times(device))
+    assert report.random / n < 0.02
+    assert report == second.losses(device.address)
+    assert received.items == again.items
+    assert other.losses(device.address).times != report.times or different.items != received.items
+    with pytest.raises(ValueError):
+        BleLossModel(baseline=(0.5, 0.1))
+    with pytest.raises(KeyError):
+        first.losses("00:00:00:00:00:00")

