@@ -21,7 +21,7 @@ from liftguard.firmware_bridge.emulation import EmulatedDevice, MotionSource
 from liftguard.firmware_bridge.metawear import MetaMotionEmulator
 from liftguard.firmware_bridge.witmotion import WitMotionEmulator
 from liftguard.inputs import Calibrate, Input, StartSet
-from liftguard.sim import SimulatedAthlete, build_deadlift_athlete
+from liftguard.sim import Program, SimulatedAthlete, build_deadlift_athlete, build_session_athlete
 
 __all__ = ["FAMILY_RATE_HZ", "NAMES", "Cast", "ScriptedMotion", "athlete_name", "build_cast"]
 
@@ -138,18 +138,32 @@ class Cast:
 def build_cast(
     athletes: int,
     seed: int,
-    duration: float,
+    duration: float | None,
     *,
     families: Sequence[str] = ("metawear",),
     name: str = "demo",
+    program: Program | None = None,
+    names: Sequence[str] | None = None,
 ) -> Cast:
     """Athlete ``i`` wears sensors of ``families[i % len(families)]``.
 
-    MetaMotions alternate between BMI270 (MetaMotion S) and BMI160 boards by athlete, so both
-    register maps are exercised.
+    Without a ``program`` each athlete does deadlift sets (the demo's default); with one, the
+    whole program (``duration`` ``None``: all of it). MetaMotions alternate between BMI270
+    (MetaMotion S) and BMI160 boards by athlete, so both register maps are exercised.
     """
+    who = list(names) if names is not None else [athlete_name(i) for i in range(athletes)]
+    if len(who) != athletes:
+        raise ConfigError(f"{athletes} athletes but {len(who)} names")
     sims = [
-        build_deadlift_athlete(athlete_name(i), seed=seed * 1000 + i, duration=duration)
+        build_deadlift_athlete(who[i], seed=seed * 1000 + i, duration=duration or 600.0)
+        if program is None
+        else build_session_athlete(
+            who[i],
+            seed * 1000 + i,
+            program=program,
+            duration=duration,
+            families={p: families[i % len(families)] for p in ("upper", "sacrum")},
+        )
         for i in range(athletes)
     ]
     motions: list[ScriptedMotion] = []

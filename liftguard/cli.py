@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from liftguard import __version__
 from liftguard.errors import LiftGuardError
@@ -110,6 +110,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--json", action="store_true", help="one JSON event per line instead of text")
     _add_record_options(demo)
+
+    simulate = sub.add_parser(
+        "simulate",
+        help="write simulated sessions (recordings with truth) for training and validation",
+        description=(
+            "Simulate athletes doing a program on emulated sensors and record it exactly as a "
+            "live session (raw notifications through the byte-exact emulators and bleak) plus "
+            "the simulator's truth: per-rep (faults, severities, phases) and per-sample "
+            "(lumbar angles, phases, clipped samples) channels."
+        ),
+    )
+    simulate.add_argument(
+        "--athletes", type=_positive_int, default=1, metavar="N", help="athletes per session"
+    )
+    simulate.add_argument(
+        "--program",
+        default="liftmor",
+        metavar="liftmor|FILE",
+        help="the LIFTMOR program (default) or a TOML of [[exercise]] name/sets/reps",
+    )
+    simulate.add_argument(
+        "--minutes",
+        type=_positive_float,
+        metavar="M",
+        help="session length (default: the whole program)",
+    )
+    simulate.add_argument("--seed", type=_non_negative_int, default=0, metavar="S")
+    simulate.add_argument(
+        "--family", choices=("metawear", "dot", "witmotion", "mixed"), default="metawear"
+    )
+    out = simulate.add_mutually_exclusive_group(required=True)
+    out.add_argument("-o", "--output", type=Path, metavar="FILE.mcap", help="one session")
+    out.add_argument(
+        "--dataset", type=Path, metavar="DIR", help="--count sessions of different athletes"
+    )
+    simulate.add_argument(
+        "--count", type=_positive_int, default=10, metavar="K", help="sessions in --dataset"
+    )
 
     live = sub.add_parser(
         "live",
@@ -280,6 +318,76 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_program(spec: str) -> Any:
+    import tomllib
+
+    from liftguard.errors import ConfigError
+    from liftguard.sim import Program
+
+    if spec == "liftmor":
+        return Program.liftmor()
+    try:
+        with open(spec, "rb") as f:
+            doc = tomllib.load(f)
+        items = [(str(e["name"]), int(e["sets"]), int(e["reps"])) for e in doc["exercise"]]
+    except FileNotFoundError:
+        raise ConfigError(f"{spec}: no such program file (or use 'liftmor')") from None
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"{spec}: a program is [[exercise]] tables with name, sets and reps ({exc})"
+        ) from None
+    return Program.from_list(items)
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    import math
+
+    from liftguard.demo import DemoOptions, run_demo_sync
+    from liftguard.errors import ConfigError
+
+    program = _load_program(args.program)
+    families = ("metawear", "dot", "witmotion") if args.family == "mixed" else (args.family,)
+    jobs: list[tuple[Path, int, int | None]]
+    if args.output is not None:
+        jobs = [(args.output, args.seed, None)]
+    else:
+        try:
+            args.dataset.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create {args.dataset}: {exc.strerror}") from None
+        jobs = [
+            (args.dataset / f"session_{args.seed + k:05d}.mcap", args.seed + k, k)
+            for k in range(args.count)
+        ]
+    for n, (path, seed, k) in enumerate(jobs, 1):
+        names = (
+            None
+            if k is None
+            else [f"sim{seed:05d}{chr(ord('a') + i)}" for i in range(args.athletes)]
+        )
+        opts = DemoOptions(
+            athletes=args.athletes,
+            duration=None if args.minutes is None else args.minutes * 60.0,
+            speed=math.inf,
+            seed=seed,
+            families=families,
+            program=program,
+            names=names,
+            truth_hz=100.0,
+            session_name="simulated",
+        )
+        if len(jobs) > 1:
+            done = "#" * (30 * (n - 1) // len(jobs))
+            print(f"\r[{done:<30}] {n - 1}/{len(jobs)} sessions", end="", file=sys.stderr)
+        run_demo_sync(opts, lambda _e: None, record=path)
+        if len(jobs) == 1:
+            print(path)
+    if len(jobs) > 1:
+        print(f"\r[{'#' * 30}] {len(jobs)}/{len(jobs)} sessions", file=sys.stderr)
+        print(args.dataset)
+    return 0
+
+
 def _cmd_live(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -385,6 +493,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _cmd_demo(args)
+        if args.command == "simulate":
+            return _cmd_simulate(args)
         if args.command == "live":
             return _cmd_live(args)
         if args.command == "replay":

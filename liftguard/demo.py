@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from liftguard.cast import FAMILY_RATE_HZ, Cast, build_cast, connect_budget
 from liftguard.errors import ConfigError
 from liftguard.events import Event, SummaryEvent
@@ -22,7 +24,7 @@ from liftguard.sensors.connect import Connection, connect_sensor
 from liftguard.sensors.discovery import find_devices
 from liftguard.sensors.simulated import SimulatedWorld
 from liftguard.session import Session
-from liftguard.sim import SimulatedAthlete
+from liftguard.sim import Program, SimulatedAthlete
 
 __all__ = ["MAX_ATHLETES", "DemoOptions", "run_demo", "run_demo_sync"]
 
@@ -36,17 +38,27 @@ class DemoOptions:
     reps; ``families`` the sensor families, athlete ``i`` wearing ``families[i % len]``."""
 
     athletes: int = 2
-    duration: float = 120.0
+    duration: float | None = 120.0
     speed: float = 1.0
     seed: int = 0
     families: Sequence[str] = ("metawear",)
+    #: the athletes' program (``None``: deadlift sets); with ``duration`` ``None``, all of it
+    program: Program | None = None
+    #: athlete names (default anna, beth, …)
+    names: Sequence[str] | None = None
+    #: record the simulator's per-sample truth at this rate (Hz) — for datasets
+    truth_hz: float | None = None
+    #: the session's name in the recording
+    session_name: str = "demo"
 
     def __post_init__(self) -> None:
         if not 1 <= self.athletes <= MAX_ATHLETES:
             raise ConfigError(
                 f"--athletes must be between 1 and {MAX_ATHLETES}, got {self.athletes}"
             )
-        if not self.duration >= 30:
+        if self.duration is None and self.program is None:
+            raise ConfigError("a session without a duration needs a program")
+        if self.duration is not None and not self.duration >= 30:
             raise ConfigError(
                 f"--duration must be at least 30 s (calibration and one set), got {self.duration:g}"
             )
@@ -77,14 +89,33 @@ async def run_demo(
     # Connecting takes session time (serialised, ~0.3-0.7 s a sensor); the athletes'
     # programme starts once everyone streams and must still end within --duration.
     budget = connect_budget(opts.athletes, opts.families)
-    cast = build_cast(opts.athletes, opts.seed, opts.duration - budget, families=opts.families)
+    cast = build_cast(
+        opts.athletes,
+        opts.seed,
+        None if opts.duration is None else opts.duration - budget,
+        families=opts.families,
+        program=opts.program,
+        names=opts.names,
+        name=opts.session_name,
+    )
+    duration = (
+        opts.duration
+        if opts.duration is not None
+        else max(sim.duration for sim in cast.sims) + budget
+    )
     recorder = (
         None
         if record is None
         else Recorder(
             record,
             cast.config,
-            meta={"simulated": True, "seed": opts.seed, "speed": opts.speed},
+            meta={
+                "simulated": True,
+                "seed": opts.seed,
+                "speed": opts.speed,
+                # a dataset file depends on its seed alone, never on when it was made
+                **({"created_utc": "reproducible"} if opts.truth_hz else {}),
+            },
         )
     )
     session = Session(cast.config, sinks=[on_event], recorder=recorder)
@@ -92,7 +123,7 @@ async def run_demo(
     try:
         await world.start()
         try:
-            t_end, truth = await _run(opts, cast, world, session)
+            t_end, truth = await _run(opts, duration, cast, world, session)
         finally:
             await world.stop()
         summaries = []
@@ -112,7 +143,7 @@ async def run_demo(
 
 
 async def _run(
-    opts: DemoOptions, cast: Cast, world: SimulatedWorld, session: Session
+    opts: DemoOptions, duration: float, cast: Cast, world: SimulatedWorld, session: Session
 ) -> tuple[float, dict[str, dict[str, Any]]]:
     def link_lost(address: str) -> None:
         session.lost(address, world.now())
@@ -134,13 +165,13 @@ async def _run(
         session.connected(sensor.address, world.now(), chip=chip)
     offset = world.now() + 0.5
     cast.start_script(offset)
-    truth = {sim.name: _truth(sim, offset, opts.duration) for sim in cast.sims}
+    truth = {sim.name: _truth(sim, offset, duration) for sim in cast.sims}
     if session.recorder is not None:
         for name, payload in truth.items():
             session.recorder.truth(name, payload, world.now())
     # The clock ticks four times a second, data or not: a silent sensor is noticed within
     # 0.25 + 0.25 s, and the recording never lags the session.
-    ticks = [round(offset + 0.25 * k, 6) for k in range(1, int((opts.duration - offset) * 4))]
+    ticks = [round(offset + 0.25 * k, 6) for k in range(1, int((duration - offset) * 4))]
     timeline: list[tuple[float, int, Input | None]] = [(t, 1, None) for t in ticks]
     timeline += [(inp.t, 0, inp) for inp in cast.inputs(offset)]
     timeline.sort(key=lambda item: (item[0], item[1]))
@@ -150,16 +181,36 @@ async def _run(
             session.input(inp)
         else:
             session.tick(world.now())
-    await world.run_until(opts.duration)
+    await world.run_until(duration)
     t_end = world.now()
     for conn in connections:
         await conn.close()
+    if session.recorder is not None and opts.truth_hz:
+        for sim in cast.sims:
+            _record_truth_samples(session.recorder, sim, offset, t_end, opts.truth_hz)
     return t_end, truth
+
+
+def _record_truth_samples(
+    recorder: Recorder, sim: SimulatedAthlete, offset: float, t_end: float, rate_hz: float
+) -> None:
+    """The simulator's per-sample truth on a regular grid, a minute per message."""
+    grid = offset + np.arange(int((t_end - offset) * rate_hz)) / rate_hz
+    per_message = int(60 * rate_hz)
+    for i in range(0, grid.size, per_message):
+        t = grid[i : i + per_message]
+        samples = sim.truth_samples(t - offset)
+        samples["t"] = t
+        recorder.truth_samples(sim.name, samples)
 
 
 def _truth(sim: SimulatedAthlete, offset: float, duration: float) -> dict[str, Any]:
     reps = [r for r in sim.reps if r.t_end + offset <= duration]
+    by_exercise: dict[str, int] = {}
+    for r in reps:
+        by_exercise[r.exercise] = by_exercise.get(r.exercise, 0) + 1
     return {
+        "reps_by_exercise": by_exercise,
         "reps": len(reps),
         "unsafe_reps": sum(r.unsafe for r in reps),
         "unsafe": [[r.set, r.rep] for r in reps if r.unsafe],
@@ -169,6 +220,7 @@ def _truth(sim: SimulatedAthlete, offset: float, duration: float) -> dict[str, A
                 "rep": r.rep,
                 "t_start": r.t_start + offset,
                 "t_end": r.t_end + offset,
+                "exercise": r.exercise,
                 "peak_flexion_deg": r.peak_flexion_deg,
                 "unsafe": r.unsafe,
             }

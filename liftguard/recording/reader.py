@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import struct
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ class Recording:
     connections: list[tuple[int, float, str, str, str | None]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     truth: list[dict[str, Any]] = field(default_factory=list)
+    #: simulator per-sample truth: one dict of equal-length columns per message
+    truth_samples: list[dict[str, Any]] = field(default_factory=list)
     ticks: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] = field(
         default_factory=lambda: (np.zeros(0, np.int64), np.zeros(0))
     )
@@ -178,6 +181,7 @@ def _assemble(
     rec_parts: dict[str, list[Any]] = {k: [] for k in ("ble", "samples", "input", "conn", "ticks")}
     events: list[dict[str, Any]] = []
     truth: list[dict[str, Any]] = []
+    truth_samples: list[dict[str, Any]] = []
     for topic, data in messages:
         try:
             obj = json.loads(data)
@@ -213,6 +217,8 @@ def _assemble(
                         obj.get("chip"),
                     )
                 )
+            elif topic == "/liftguard/truth_samples":
+                truth_samples.append(_truth_columns(obj))
             elif topic == "/liftguard/ticks":
                 rec_parts["ticks"].append(unpack_ticks(obj))
             elif topic == "/liftguard/events":
@@ -235,6 +241,7 @@ def _assemble(
         connections=rec_parts["conn"],
         events=events,
         truth=truth,
+        truth_samples=truth_samples,
         ticks=(
             (
                 np.concatenate([s for s, _ in rec_parts["ticks"]]),
@@ -246,3 +253,21 @@ def _assemble(
         clean=clean,
         problems=problems,
     )
+
+
+def _truth_columns(obj: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"athlete": str(obj["athlete"])}
+    n = None
+    for key, value in obj.items():
+        if key == "athlete":
+            continue
+        col = (
+            np.frombuffer(base64.b64decode(value, validate=True), dtype="<f8").astype(np.float64)
+            if isinstance(value, str)
+            else np.asarray(value, dtype=object)
+        )
+        if n is not None and len(col) != n:
+            raise ValueError("truth columns differ in length")
+        n = len(col)
+        out[key] = col
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import os
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 from mcap.writer import CompressionType, Writer
 
 from liftguard import __version__
@@ -153,6 +155,18 @@ class Recorder:
         self._ticks[0].append(self.next_seq())
         self._ticks[1].append(now)
         self.tick(now)
+
+    def truth_samples(self, athlete: str, samples: dict[str, Any]) -> None:
+        """Per-sample simulator truth (a dict of equal-length arrays, ``t`` in session s)."""
+        t = samples["t"]
+        msg: dict[str, Any] = {"athlete": athlete}
+        for key, value in samples.items():
+            arr = np.asarray(value)
+            if arr.dtype.kind in "fiub":
+                msg[key] = base64.b64encode(arr.astype("<f8").tobytes()).decode("ascii")
+            else:
+                msg[key] = [str(v) for v in arr]
+        self._write("/liftguard/truth_samples", msg, float(t[0]) if len(t) else self._now)
 
     def tick(self, now: float) -> None:
         """Session time is ``now``: flush if a flush is due."""

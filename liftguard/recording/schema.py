@@ -145,6 +145,19 @@ CHANNELS: dict[str, tuple[str, dict[str, Any]]] = {
             },
         },
     ),
+    "/liftguard/truth_samples": (
+        "liftguard.TruthSamples",
+        {
+            "type": "object",
+            "description": (
+                "Simulator per-sample truth of one athlete: numeric columns are base64 "
+                "float64 LE (t s; flexion_deg, bend_deg, twist_deg, trunk_deg, pelvis_deg; "
+                "set, rep; clipped_<placement> 0/1), text columns (phase, exercise) lists"
+            ),
+            "required": ["athlete", "t"],
+            "properties": {"athlete": {"type": "string"}, "t": _b64("float64 LE session s")},
+        },
+    ),
     "/liftguard/events": (
         "liftguard.Event",
         {

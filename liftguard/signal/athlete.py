@@ -214,6 +214,13 @@ class AthleteMonitor:
             self._on_angles(AngleSamples(t, trunk, pelvis, flexion))
         if self._set is None:
             return out
+        if self._set.exercise != "deadlift":
+            # Only the deadlift has a rep counter yet: the flexion alarm still runs, once per
+            # set, and no reps are reported rather than wrong ones.
+            ones = np.ones(t.size, dtype=np.int64)
+            for trg in self._alarm.update(t, flexion, ones, np.ones(t.size, bool)):
+                out.append((trg.t, "flexion_alarm", SetAlarm(self._set, trg)))
+            return out
         upd = self._counter.update(t, trunk, flexion)
         s = upd.stop
         triggers = self._alarm.update(t[:s], flexion[:s], upd.candidate[:s], np.ones(s, bool))
