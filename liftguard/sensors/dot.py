@@ -1,4 +1,7 @@
-"""Movella DOT driver: connect, configure and stream through bleak's public API.
+"""Movella DOT driver: configure and stream through bleak's public API.
+
+:func:`start_dot` works on a client someone else connected (the connection manager,
+:mod:`liftguard.sensors.manager`); :func:`connect_dot` is the one-shot connect-and-start.
 
 The same code drives a real DOT and an emulated one
 (:class:`~liftguard.firmware_bridge.dot.DotEmulator` behind
@@ -50,7 +53,7 @@ from liftguard.firmware_bridge.dot import (
 )
 from liftguard.sensors.clock import Clock
 
-__all__ = ["DotConnection", "connect_dot"]
+__all__ = ["DotConnection", "connect_dot", "start_dot"]
 
 log = logging.getLogger(__name__)
 
@@ -112,44 +115,35 @@ class DotConnection:
             await self.client.disconnect()
 
 
-async def connect_dot(
-    device: BLEDevice,
+async def start_dot(
+    client: BleakClient,
     sensor: SensorConfig,
     *,
     clock: Clock,
     on_data: DataCallback,
-    on_link_lost: Callable[[str], None] | None = None,
-    backend: type[BaseBleakClient] | None = None,
     reply_timeout: float = 5.0,
 ) -> DotConnection:
-    """Connect to a Movella DOT, set its output rate and start streaming ``sensor``'s mode.
+    """Set a connected Movella DOT's output rate and start streaming ``sensor``'s mode.
+
+    Steps 2-5 of the connection sequence above, on a client the caller connected and keeps
+    owning: this neither connects nor, on failure, disconnects.
 
     Args:
-        device: the scanned :class:`~bleak.backends.device.BLEDevice` (never an address string:
-            BlueZ needs the scanned object).
+        client: a connected :class:`~bleak.BleakClient`, fresh for this connection.
         sensor: the roster entry: ``rate_hz`` (1, 4, 10, 12, 15, 20, 30 or 60) and ``mode``
             (payload mode 2, 3, 20 or 21; None = 21 Rate quantities).
         clock: session clock; each notification is stamped with ``clock.now()`` on arrival.
         on_data: receives ``(address, host_time, data)`` for every measurement notification.
-        on_link_lost: called once with the address when the link drops without us asking.
-        backend: bleak client backend class; ``None`` for real hardware.
         reply_timeout: seconds each GATT read or write may take.
 
     Raises:
-        ConfigError: ``sensor``'s mode or rate is not one a DOT streams (before connecting).
+        ConfigError: ``sensor``'s mode or rate is not one a DOT streams (before any GATT
+            traffic).
         ProtocolError: the device lacks the DOT's characteristics, did not answer within
             ``reply_timeout``, or did not take the rate or the start command like a DOT.
     """
     config = DotConfig.for_sensor(sensor)
-    address = device.address
-    state: dict[str, Any] = {"conn": None, "closing": False}
-
-    def disconnected(_client: BleakClient) -> None:
-        conn: DotConnection | None = state["conn"]
-        # BlueZ reports our own disconnect() too; only link loss is news.
-        intentional = state["closing"] or (conn is not None and conn._intentional)
-        if on_link_lost is not None and not intentional:
-            on_link_lost(address)
+    address = client.address
 
     def notified(_char: BleakGATTCharacteristic, data: bytearray) -> None:
         on_data(address, clock.now(), data)
@@ -173,38 +167,29 @@ async def connect_dot(
     async def read(step: str, uuid: str) -> bytearray:
         return await within(step, client.read_gatt_char(uuid))
 
-    kwargs: dict[str, Any] = {} if backend is None else {"backend": backend}
-    client = BleakClient(device, disconnected_callback=disconnected, **kwargs)
-    await client.connect()
-    try:
-        await write("stopping", CONTROL_CHAR, stop_command(config))
-        await write("setting the rate", DEVICE_CONTROL_CHAR, output_rate_command(config.rate_hz))
-        rate = parse_output_rate(await read("reading the rate", DEVICE_CONTROL_CHAR))
-        if rate != config.rate_code:
-            raise ProtocolError(
-                f"{address}: output rate reads {rate} Hz after setting {config.rate_code} Hz",
-                reason="rate_not_set",
-            )
-        battery = parse_battery(await read("reading the battery", BATTERY_CHAR))
-        if battery is None:
-            raise ProtocolError(f"{address}: unreadable battery value", reason="bad_reply")
-        conn = DotConnection(client, sensor, config, battery)
-        await within("subscribing", client.start_notify(BATTERY_CHAR, conn._battery_changed))
-        # Subscribe first: notifications sent before start_notify are lost.
-        await within("subscribing", client.start_notify(config.notify_char, notified))
-        await write("starting", CONTROL_CHAR, start_command(config))
-        control = parse_control(await read("confirming the start", CONTROL_CHAR))
-        if control != parse_control(start_command(config)):
-            raise ProtocolError(
-                f"{address}: measurement did not start in payload mode {config.mode} "
-                f"(control reads {control})",
-                reason="not_started",
-            )
-    except BaseException:
-        state["closing"] = True
-        await client.disconnect()
-        raise
-    state["conn"] = conn
+    await write("stopping", CONTROL_CHAR, stop_command(config))
+    await write("setting the rate", DEVICE_CONTROL_CHAR, output_rate_command(config.rate_hz))
+    rate = parse_output_rate(await read("reading the rate", DEVICE_CONTROL_CHAR))
+    if rate != config.rate_code:
+        raise ProtocolError(
+            f"{address}: output rate reads {rate} Hz after setting {config.rate_code} Hz",
+            reason="rate_not_set",
+        )
+    battery = parse_battery(await read("reading the battery", BATTERY_CHAR))
+    if battery is None:
+        raise ProtocolError(f"{address}: unreadable battery value", reason="bad_reply")
+    conn = DotConnection(client, sensor, config, battery)
+    await within("subscribing", client.start_notify(BATTERY_CHAR, conn._battery_changed))
+    # Subscribe first: notifications sent before start_notify are lost.
+    await within("subscribing", client.start_notify(config.notify_char, notified))
+    await write("starting", CONTROL_CHAR, start_command(config))
+    control = parse_control(await read("confirming the start", CONTROL_CHAR))
+    if control != parse_control(start_command(config)):
+        raise ProtocolError(
+            f"{address}: measurement did not start in payload mode {config.mode} "
+            f"(control reads {control})",
+            reason="not_started",
+        )
     log.info(
         "%s: DOT streaming payload mode %d at %g Hz, battery %d %%",
         address,
@@ -212,4 +197,56 @@ async def connect_dot(
         config.rate_hz,
         conn.battery_percent,
     )
+    return conn
+
+
+async def connect_dot(
+    device: BLEDevice,
+    sensor: SensorConfig,
+    *,
+    clock: Clock,
+    on_data: DataCallback,
+    on_link_lost: Callable[[str], None] | None = None,
+    backend: type[BaseBleakClient] | None = None,
+    reply_timeout: float = 5.0,
+) -> DotConnection:
+    """Connect to a Movella DOT (one attempt, no retries) and :func:`start_dot` it.
+
+    Args:
+        device: the scanned :class:`~bleak.backends.device.BLEDevice` (never an address string:
+            BlueZ needs the scanned object).
+        sensor: the roster entry (see :func:`start_dot`).
+        clock: session clock; each notification is stamped with ``clock.now()`` on arrival.
+        on_data: receives ``(address, host_time, data)`` for every measurement notification.
+        on_link_lost: called once with the address when the link drops without us asking,
+            once streaming has started (a drop while connecting raises instead).
+        backend: bleak client backend class; ``None`` for real hardware.
+        reply_timeout: seconds each GATT read or write may take.
+
+    Raises:
+        ConfigError: ``sensor``'s mode or rate is not one a DOT streams (before connecting).
+        ProtocolError: see :func:`start_dot`.
+    """
+    DotConfig.for_sensor(sensor)  # a bad roster entry fails before touching the radio
+    address = device.address
+    holder: dict[str, DotConnection] = {}
+
+    def disconnected(_client: BleakClient) -> None:
+        conn = holder.get("conn")
+        # BlueZ reports our own disconnect() too, and bleak's own retries of a transient
+        # abort while connecting; only the loss of an established link is news.
+        if on_link_lost is not None and conn is not None and not conn._intentional:
+            on_link_lost(address)
+
+    kwargs: dict[str, Any] = {} if backend is None else {"backend": backend}
+    client = BleakClient(device, disconnected_callback=disconnected, **kwargs)
+    await client.connect()
+    try:
+        conn = await start_dot(
+            client, sensor, clock=clock, on_data=on_data, reply_timeout=reply_timeout
+        )
+    except BaseException:
+        await client.disconnect()
+        raise
+    holder["conn"] = conn
     return conn

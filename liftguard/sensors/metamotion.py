@@ -1,4 +1,8 @@
-"""MetaMotion driver: discover, connect, configure and stream through bleak's public API.
+"""MetaMotion driver: configure and stream through bleak's public API.
+
+:func:`start_metamotion` works on a client someone else connected (the connection manager,
+:mod:`liftguard.sensors.manager`, which retries and reconnects); :func:`connect_metamotion` is
+the one-shot connect-and-start for scripts and tests.
 
 The same code drives a real MetaMotion and an emulated one; the only difference is the backend
 class handed to :class:`bleak.BleakScanner` and :class:`bleak.BleakClient` (``None`` picks the
@@ -16,6 +20,7 @@ from bleak import BleakClient
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient
 from bleak.backends.device import BLEDevice
+from bleak.exc import BleakCharacteristicNotFoundError
 
 from liftguard.config import SensorConfig
 from liftguard.errors import ProtocolError
@@ -32,7 +37,7 @@ from liftguard.firmware_bridge.metawear import (
 )
 from liftguard.sensors.clock import Clock
 
-__all__ = ["MetaMotionConnection", "connect_metamotion"]
+__all__ = ["DataCallback", "MetaMotionConnection", "connect_metamotion", "start_metamotion"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +77,75 @@ class MetaMotionConnection:
             await self.client.disconnect()
 
 
+async def start_metamotion(
+    client: BleakClient,
+    sensor: SensorConfig,
+    *,
+    clock: Clock,
+    on_data: DataCallback,
+    reply_timeout: float = 5.0,
+) -> MetaMotionConnection:
+    """Find a connected MetaMotion's IMU chip, configure it and start acc + gyro streaming.
+
+    The link is the caller's: this neither connects nor, on failure, disconnects, so a
+    connection manager can make the client (with its own retries and disconnected callback)
+    and decide what a failure means.
+
+    Args:
+        client: a connected :class:`~bleak.BleakClient` (fresh for this connection: a reused
+            client can deliver every notification twice).
+        sensor: the roster entry (rate and ranges).
+        clock: session clock; each notification is stamped with ``clock.now()`` on arrival.
+        on_data: receives ``(address, host_time, data)`` for every data notification.
+        reply_timeout: seconds to wait for the module-discovery reply.
+
+    Raises:
+        ProtocolError: the device has no MetaWear characteristics (``"not_a_metamotion"``) or
+            did not answer module discovery (``"no_reply"``).
+        BleakError: a GATT operation failed (e.g. the link dropped).
+    """
+    address = client.address
+    loop = asyncio.get_running_loop()
+    reply: asyncio.Future[tuple[int, int, int]] = loop.create_future()
+
+    def notified(_char: BleakGATTCharacteristic, data: bytearray) -> None:
+        host_time = clock.now()
+        if not reply.done():
+            info = parse_module_info(bytes(data))
+            if info is not None and info[0] == ACCELEROMETER_MODULE:
+                reply.set_result(info)
+                return
+        on_data(address, host_time, data)
+
+    # Subscribe first: notifications sent before start_notify are lost.
+    try:
+        await client.start_notify(NOTIFY_CHAR, notified)
+    except BleakCharacteristicNotFoundError:
+        raise ProtocolError(
+            f"{address}: no MetaWear service; is this a MetaMotion?", reason="not_a_metamotion"
+        ) from None
+    await client.write_gatt_char(
+        COMMAND_CHAR, module_info_request(ACCELEROMETER_MODULE), response=False
+    )
+    try:
+        _module, impl, _rev = await asyncio.wait_for(reply, reply_timeout)
+    except TimeoutError:
+        raise ProtocolError(
+            f"{address}: no answer to module discovery; is this a MetaMotion?",
+            reason="no_reply",
+        ) from None
+    config = MetaWearConfig(
+        chip=chip_from_module_info(impl),
+        acc_range_g=sensor.acc_range_g,
+        gyro_range_dps=sensor.gyro_range_dps,
+        odr_hz=sensor.rate_hz,
+    )
+    for cmd in configure_commands(config) + start_commands(config):
+        await client.write_gatt_char(COMMAND_CHAR, cmd, response=False)
+    log.info("%s: %s streaming at %g Hz", address, config.chip, config.odr_hz)
+    return MetaMotionConnection(client, sensor, config)
+
+
 async def connect_metamotion(
     device: BLEDevice,
     sensor: SensorConfig,
@@ -82,7 +156,7 @@ async def connect_metamotion(
     backend: type[BaseBleakClient] | None = None,
     reply_timeout: float = 5.0,
 ) -> MetaMotionConnection:
-    """Connect to a MetaMotion, find its IMU chip, configure it and start acc + gyro streaming.
+    """Connect to a MetaMotion (one attempt, no retries) and :func:`start_metamotion` it.
 
     Args:
         device: the scanned :class:`~bleak.backends.device.BLEDevice` (never an address string:
@@ -90,7 +164,8 @@ async def connect_metamotion(
         sensor: the roster entry (rate and ranges).
         clock: session clock; each notification is stamped with ``clock.now()`` on arrival.
         on_data: receives ``(address, host_time, data)`` for every data notification.
-        on_link_lost: called with the address when the link drops without us asking.
+        on_link_lost: called with the address when the link drops without us asking, once
+            streaming has started.
         backend: bleak client backend class; ``None`` for real hardware.
         reply_timeout: seconds to wait for the module-discovery reply.
 
@@ -110,43 +185,12 @@ async def connect_metamotion(
     kwargs: dict[str, Any] = {} if backend is None else {"backend": backend}
     client = BleakClient(device, disconnected_callback=disconnected, **kwargs)
     await client.connect()
-    loop = asyncio.get_running_loop()
-    reply: asyncio.Future[tuple[int, int, int]] = loop.create_future()
-
-    def notified(_char: BleakGATTCharacteristic, data: bytearray) -> None:
-        host_time = clock.now()
-        if not reply.done():
-            info = parse_module_info(bytes(data))
-            if info is not None and info[0] == ACCELEROMETER_MODULE:
-                reply.set_result(info)
-                return
-        on_data(address, host_time, data)
-
     try:
-        # Subscribe first: notifications sent before start_notify are lost.
-        await client.start_notify(NOTIFY_CHAR, notified)
-        await client.write_gatt_char(
-            COMMAND_CHAR, module_info_request(ACCELEROMETER_MODULE), response=False
+        conn = await start_metamotion(
+            client, sensor, clock=clock, on_data=on_data, reply_timeout=reply_timeout
         )
-        try:
-            _module, impl, _rev = await asyncio.wait_for(reply, reply_timeout)
-        except TimeoutError:
-            raise ProtocolError(
-                f"{address}: no answer to module discovery; is this a MetaMotion?",
-                reason="no_reply",
-            ) from None
-        config = MetaWearConfig(
-            chip=chip_from_module_info(impl),
-            acc_range_g=sensor.acc_range_g,
-            gyro_range_dps=sensor.gyro_range_dps,
-            odr_hz=sensor.rate_hz,
-        )
-        for cmd in configure_commands(config) + start_commands(config):
-            await client.write_gatt_char(COMMAND_CHAR, cmd, response=False)
     except BaseException:
         await client.disconnect()
         raise
-    conn = MetaMotionConnection(client, sensor, config)
     holder["conn"] = conn
-    log.info("%s: %s streaming at %g Hz", address, config.chip, config.odr_hz)
     return conn

@@ -1,4 +1,7 @@
-"""WitMotion WT901BLE driver: connect, set the rate and stream through bleak's public API.
+"""WitMotion WT901BLE driver: set the rate and stream through bleak's public API.
+
+:func:`start_witmotion` works on a client someone else connected (the connection manager,
+:mod:`liftguard.sensors.manager`); :func:`connect_witmotion` is the one-shot connect-and-start.
 
 The same code drives a real sensor and an emulated one; only the backend class handed to
 :class:`bleak.BleakClient` differs (``None`` picks the platform's real backend).
@@ -14,6 +17,7 @@ samples at the nominal rate.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
@@ -22,6 +26,7 @@ from bleak import BleakClient
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient
 from bleak.backends.device import BLEDevice
+from bleak.exc import BleakCharacteristicNotFoundError
 
 from liftguard.config import SensorConfig
 from liftguard.errors import ProtocolError
@@ -39,7 +44,7 @@ from liftguard.firmware_bridge.witmotion import (
 )
 from liftguard.sensors.clock import Clock
 
-__all__ = ["WitConnection", "connect_witmotion"]
+__all__ = ["WitConnection", "connect_witmotion", "start_witmotion"]
 
 log = logging.getLogger(__name__)
 
@@ -99,23 +104,25 @@ class WitConnection:
             await self.client.disconnect()
 
 
-async def connect_witmotion(
-    device: BLEDevice,
+async def start_witmotion(
+    client: BleakClient,
     sensor: SensorConfig,
     *,
     clock: Clock,
     on_data: DataCallback,
-    on_link_lost: Callable[[str], None] | None = None,
-    backend: type[BaseBleakClient] | None = None,
     save: bool = False,
     reply_timeout: float = 5.0,
     command_gap_s: float = 0.1,
 ) -> WitConnection:
-    """Connect to a WT901BLE, set its output rate, confirm it, and stream.
+    """Set a connected WT901BLE's output rate, confirm it, and pass its stream on.
+
+    The link is the caller's: this neither connects nor, on failure, disconnects. A link that
+    drops meanwhile shows up as a failed write or a read-back timeout; a caller that wants to
+    know at once races this against its disconnected callback (as :func:`connect_witmotion`
+    and the connection manager do).
 
     Args:
-        device: the scanned :class:`~bleak.backends.device.BLEDevice` (never an address string:
-            BlueZ needs the scanned object). A fresh ``BleakClient`` is made for it.
+        client: a connected :class:`~bleak.BleakClient`, fresh for this connection.
         sensor: the roster entry (``family="witmotion"``, ``rate_hz`` one of 10, 20, 50, 100,
             200 Hz).
         clock: session clock; each notification is stamped with ``clock.now()`` on arrival. If
@@ -124,10 +131,6 @@ async def connect_witmotion(
         on_data: receives ``(address, host_time, data)`` for every notification from the
             rate confirmation on (the first one trimmed to start right after the ``55 71``
             reply, so it begins on a frame boundary).
-        on_link_lost: called once with the address when the link drops, after this function
-            has returned, without :meth:`WitConnection.close` being called. A drop during
-            connecting raises instead.
-        backend: bleak client backend class; ``None`` for real hardware.
         save: also store the rate in the sensor's flash (it otherwise falls back to its saved
             rate at the next power-up). Off by default: flash has finite write cycles and the
             driver sets the rate on every connect anyway.
@@ -137,30 +140,16 @@ async def connect_witmotion(
 
     Raises:
         ConfigError: ``sensor`` is not a usable WitMotion configuration.
-        ProtocolError: no read-back reply (``"no_reply"``), the sensor kept another rate after
-            retrying (``"rate_not_applied"``), or the link dropped while connecting
-            (``"link_lost"``).
+        ProtocolError: no WitMotion characteristics (``"not_a_witmotion"``), no read-back
+            reply (``"no_reply"``), or the sensor kept another rate after retrying
+            (``"rate_not_applied"``).
     """
     config = WitConfig.for_sensor(sensor)
-    address = device.address
+    address = client.address
     sleep = clock.sleep if isinstance(clock, _SleepingClock) else asyncio.sleep
     loop = asyncio.get_running_loop()
     reassembler = FrameReassembler()
-    state: dict[str, Any] = {"conn": None, "forwarding": False, "reply": None, "closing": False}
-
-    def disconnected(_client: BleakClient) -> None:
-        conn: WitConnection | None = state["conn"]
-        if conn is None:
-            # Still connecting: fail the pending read-back now rather than at its timeout.
-            reply: asyncio.Future[int] | None = state["reply"]
-            if not state["closing"] and reply is not None and not reply.done():
-                reply.set_exception(
-                    ProtocolError(f"{address}: link lost while connecting", reason="link_lost")
-                )
-            return
-        # BlueZ reports our own disconnect() too; only link loss is news.
-        if on_link_lost is not None and not conn._intentional:
-            on_link_lost(address)
+    state: dict[str, Any] = {"forwarding": False, "reply": None}
 
     def notified(_char: BleakGATTCharacteristic, data: bytearray) -> None:
         host_time = clock.now()
@@ -182,58 +171,135 @@ async def connect_witmotion(
                     on_data(address, host_time, data[end:])
                 return
 
-    kwargs: dict[str, Any] = {} if backend is None else {"backend": backend}
-    client = BleakClient(device, disconnected_callback=disconnected, **kwargs)
-    await client.connect()
-
     async def send(command: bytes) -> None:
         await client.write_gatt_char(WRITE_CHAR, command, response=True)
 
+    # Subscribe first: notifications sent before start_notify are lost, and the read-back
+    # reply must not be among them.
     try:
-        # Subscribe first: notifications sent before start_notify are lost, and the read-back
-        # reply must not be among them.
         await client.start_notify(NOTIFY_CHAR, notified)
-        for attempt in range(1, _RATE_ATTEMPTS + 1):
-            await send(unlock_command())
-            await sleep(command_gap_s)
-            await send(rate_command(config.rate_hz))
-            await sleep(command_gap_s)
-            reply: asyncio.Future[int] = loop.create_future()
-            state["reply"] = reply
-            await send(read_register_command(_REG_RATE))
-            try:
-                code = await asyncio.wait_for(reply, reply_timeout)
-            except TimeoutError:
-                raise ProtocolError(
-                    f"{address}: no answer to the RATE register read; is this a WitMotion "
-                    "BLE 5.0 sensor?",
-                    reason="no_reply",
-                ) from None
-            if code == config.rate_code:
-                break
-            log.warning(
-                "%s: rate read back as code 0x%02x (%s Hz), wanted 0x%02x; attempt %d",
-                address,
-                code,
-                RATE_CODE_HZ.get(code, "?"),
-                config.rate_code,
-                attempt,
-            )
-        else:
+    except BleakCharacteristicNotFoundError:
+        raise ProtocolError(
+            f"{address}: no WitMotion data characteristic; is this a WitMotion BLE 5.0 sensor?",
+            reason="not_a_witmotion",
+        ) from None
+    for attempt in range(1, _RATE_ATTEMPTS + 1):
+        await send(unlock_command())
+        await sleep(command_gap_s)
+        await send(rate_command(config.rate_hz))
+        await sleep(command_gap_s)
+        reply: asyncio.Future[int] = loop.create_future()
+        state["reply"] = reply
+        await send(read_register_command(_REG_RATE))
+        try:
+            code = await asyncio.wait_for(reply, reply_timeout)
+        except TimeoutError:
             raise ProtocolError(
-                f"{address}: the sensor did not take the rate {config.rate_hz:g} Hz",
-                reason="rate_not_applied",
-            )
-        if save:
-            # A fresh unlock: the save must land inside an unlock window of its own.
-            await send(unlock_command())
-            await sleep(command_gap_s)
-            await send(save_command())
+                f"{address}: no answer to the RATE register read; is this a WitMotion "
+                "BLE 5.0 sensor?",
+                reason="no_reply",
+            ) from None
+        if code == config.rate_code:
+            break
+        log.warning(
+            "%s: rate read back as code 0x%02x (%s Hz), wanted 0x%02x; attempt %d",
+            address,
+            code,
+            RATE_CODE_HZ.get(code, "?"),
+            config.rate_code,
+            attempt,
+        )
+    else:
+        raise ProtocolError(
+            f"{address}: the sensor did not take the rate {config.rate_hz:g} Hz",
+            reason="rate_not_applied",
+        )
+    if save:
+        # A fresh unlock: the save must land inside an unlock window of its own.
+        await send(unlock_command())
+        await sleep(command_gap_s)
+        await send(save_command())
+    log.info("%s: WitMotion streaming at %g Hz", address, config.rate_hz)
+    return WitConnection(client, sensor, config, saved=save)
+
+
+async def connect_witmotion(
+    device: BLEDevice,
+    sensor: SensorConfig,
+    *,
+    clock: Clock,
+    on_data: DataCallback,
+    on_link_lost: Callable[[str], None] | None = None,
+    backend: type[BaseBleakClient] | None = None,
+    save: bool = False,
+    reply_timeout: float = 5.0,
+    command_gap_s: float = 0.1,
+) -> WitConnection:
+    """Connect to a WT901BLE (one attempt, no retries) and :func:`start_witmotion` it.
+
+    Args:
+        device: the scanned :class:`~bleak.backends.device.BLEDevice` (never an address string:
+            BlueZ needs the scanned object). A fresh ``BleakClient`` is made for it.
+        sensor: the roster entry (see :func:`start_witmotion`).
+        clock: session clock (see :func:`start_witmotion`).
+        on_data: receives ``(address, host_time, data)`` (see :func:`start_witmotion`).
+        on_link_lost: called once with the address when the link drops, after this function
+            has returned, without :meth:`WitConnection.close` being called. A drop during
+            connecting raises instead.
+        backend: bleak client backend class; ``None`` for real hardware.
+        save, reply_timeout, command_gap_s: see :func:`start_witmotion`.
+
+    Raises:
+        ConfigError: ``sensor`` is not a usable WitMotion configuration (before connecting).
+        ProtocolError: as :func:`start_witmotion`, or the link dropped while connecting
+            (``"link_lost"``, at once rather than at the read-back timeout).
+    """
+    WitConfig.for_sensor(sensor)  # a bad roster entry fails before touching the radio
+    address = device.address
+    holder: dict[str, WitConnection] = {}
+    linked = False
+    dropped = asyncio.Event()
+
+    def disconnected(_client: BleakClient) -> None:
+        conn = holder.get("conn")
+        if conn is None:
+            # Still setting up: abort now rather than at the read-back timeout. Before
+            # connect() returns this is bleak retrying a transient abort, not a lost link.
+            if linked:
+                dropped.set()
+            return
+        # BlueZ reports our own disconnect() too; only link loss is news.
+        if on_link_lost is not None and not conn._intentional:
+            on_link_lost(address)
+
+    kwargs: dict[str, Any] = {} if backend is None else {"backend": backend}
+    client = BleakClient(device, disconnected_callback=disconnected, **kwargs)
+    await client.connect()
+    linked = True
+    setup = asyncio.ensure_future(
+        start_witmotion(
+            client,
+            sensor,
+            clock=clock,
+            on_data=on_data,
+            save=save,
+            reply_timeout=reply_timeout,
+            command_gap_s=command_gap_s,
+        )
+    )
+    lost = asyncio.ensure_future(dropped.wait())
+    try:
+        await asyncio.wait((setup, lost), return_when=asyncio.FIRST_COMPLETED)
+        if dropped.is_set():
+            raise ProtocolError(f"{address}: link lost while connecting", reason="link_lost")
+        conn = setup.result()
     except BaseException:
-        state["closing"] = True
+        setup.cancel()
+        with contextlib.suppress(BaseException):
+            await setup
         await client.disconnect()
         raise
-    conn = WitConnection(client, sensor, config, saved=save)
-    state["conn"] = conn
-    log.info("%s: WitMotion streaming at %g Hz", address, config.rate_hz)
+    finally:
+        lost.cancel()
+    holder["conn"] = conn
     return conn

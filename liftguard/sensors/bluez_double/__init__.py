@@ -191,7 +191,9 @@ class BluezDouble:
             it was last heard (bluetoothd's TemporaryTimeout, 30 s by default).
         serialize_connects: a Connect while another device's Connect is pending fails with
             ``org.bluez.Error.InProgress``.
-        mtu: ATT MTU reported on every characteristic (BlueZ shows 23 until exchanged).
+        mtu: the ATT MTU after BlueZ's exchange on connect (bluetoothd asks for 517 and takes
+            what the peripheral accepts; 247 is common). Pass 23 to model a peripheral that
+            refuses the exchange: longer notifications are then cut, as the ATT layer does.
         record: keep every delivered notification and accepted write (:meth:`delivered`,
             :meth:`written`).
         seed: RSSI jitter.
@@ -209,7 +211,7 @@ class BluezDouble:
         connect_delay_s: float = 0.03,
         temporary_timeout_s: float = 30.0,
         serialize_connects: bool = True,
-        mtu: int = 23,
+        mtu: int = 247,
         record: bool = False,
         seed: int = 0,
     ) -> None:

@@ -45,7 +45,7 @@ def demo_emulators(
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m liftguard.sensors.bluez_double",
-        description="A bluetoothd test double serving emulated MetaMotions on a D-Bus bus.",
+        description="A bluetoothd test double serving the demo's emulated sensors on D-Bus.",
     )
     p.add_argument(
         "--bus-address",
@@ -56,11 +56,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--duration", type=float, default=600.0, help="seconds of scripted lifting per athlete"
     )
+    p.add_argument(
+        "--families",
+        default="metawear",
+        help="comma-separated sensor families; athlete i wears the i-th (cycling)",
+    )
     return p
 
 
 async def _serve(args: argparse.Namespace, bus_address: str) -> None:
-    emulators = demo_emulators(args.demo_athletes, args.seed, args.duration)
+    families = tuple(f.strip() for f in args.families.split(",") if f.strip())
+    emulators = demo_emulators(args.demo_athletes, args.seed, args.duration, families)
     double = BluezDouble(emulators, bus_address=bus_address)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
