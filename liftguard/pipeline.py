@@ -47,7 +47,7 @@ class _SensorChannel:
         self.device_clock = DeviceClockSync()
         self.orientation = OrientationEstimator(sensor.rate_hz)
         self.samples = 0
-        self.health = SensorHealth()
+        self.health = SensorHealth(rate_hz=sensor.rate_hz)
 
     def stamp(self, raw: RawSamples) -> SampleBlock:
         if raw.t_device is not None:
@@ -102,7 +102,19 @@ class Pipeline:
             self.sensor_state(address, host_time, "streaming", detail="data again")
         raw = ch.assembler.feed(host_time, data)
         if raw is not None and len(raw):
+            self._check_rate(ch, host_time, len(raw))
             self.feed_samples(address, ch.stamp(raw))
+
+    def _check_rate(self, ch: _SensorChannel, host_time: float, n: int) -> None:
+        measured = ch.health.samples_arrived(host_time, n)
+        if measured is not None:
+            self._degraded(
+                ch.athlete,
+                host_time,
+                DegradedKind.RATE,
+                f"{ch.sensor.placement} sensor sends {measured:.0f} samples/s, "
+                f"configured {ch.sensor.rate_hz:g} Hz",
+            )
 
     def tick(self, now: float) -> None:
         """Session time is ``now``, whether or not data came: notice silent sensors.
@@ -131,14 +143,22 @@ class Pipeline:
         if ch is None:
             self.unknown_packets += len(packets)
             return
-        if len(host_times) and ch.health.on_data(float(host_times[-1])):
-            self.sensor_state(address, float(host_times[0]), "streaming", detail="data again")
         batch = getattr(ch.assembler, "feed_batch", None)
         raw = (
             batch(host_times, packets)
             if batch is not None
             else feed_one_by_one(ch.assembler, host_times, packets)
         )
+        # Per packet, as live does it (a plain loop over floats): staleness ending, gaps
+        # restarting the rate window, the rate check.
+        counts = (
+            raw.arrivals()[1].tolist() if raw is not None and len(raw) else [0] * len(host_times)
+        )
+        for h, n in zip(host_times.tolist(), counts, strict=True):
+            if ch.health.on_data(h):
+                self.sensor_state(address, h, "streaming", detail="data again")
+            if n:
+                self._check_rate(ch, h, n)
         if raw is not None and len(raw):
             self.feed_samples(address, ch.stamp(raw))
 

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CLIP_REPEAT_S", "STALE_S", "DegradedKind", "SensorHealth"]
+__all__ = ["CLIP_REPEAT_S", "RATE_TOLERANCE", "STALE_S", "DegradedKind", "SensorHealth"]
 
 #: Seconds without a notification after which a connected sensor is stale.
 STALE_S = 0.25
 #: A saturating sensor alerts again at most this often (landings clip in bursts).
 CLIP_REPEAT_S = 10.0
+#: Samples arriving this much faster or slower than configured mean the sensor is not
+#: streaming what we asked (wrong firmware setting, another app reconfigured it).
+RATE_TOLERANCE = 0.1
+#: How much arrival history the rate check looks at (seconds of host time).
+RATE_WINDOW_S = 5.0
 
 
 class DegradedKind:
@@ -23,6 +28,7 @@ class DegradedKind:
     LOST = "sensor_lost"
     STALE = "sensor_stale"
     CLIPPING = "sensor_clipping"
+    RATE = "sensor_rate"
     UNCALIBRATED = "uncalibrated"
     CALIBRATION_FAILED = "calibration_failed"
 
@@ -35,17 +41,47 @@ class SensorHealth:
     last_host: float | None = None
     stale: bool = False
     last_clip_alert: float | None = None
+    rate_hz: float = 0.0
+    rate_alerted: bool = False
+    _window_start: float | None = None
+    _window_samples: int = 0
+
+    def samples_arrived(self, host_time: float, n: int) -> float | None:
+        """``n`` samples completed at ``host_time``; the measured rate (Hz) the first time it
+        is off by more than :data:`RATE_TOLERANCE` over a full window, else ``None``.
+
+        Consecutive windows of :data:`RATE_WINDOW_S`, restarted after a gap, so packets lost in
+        a burst do not read as a slow sensor.
+        """
+        if self.rate_hz <= 0 or self.rate_alerted:
+            return None
+        if self._window_start is None:
+            self._window_start, self._window_samples = host_time, 0
+            return None
+        self._window_samples += n
+        span = host_time - self._window_start
+        if span < RATE_WINDOW_S:
+            return None
+        measured = self._window_samples / span
+        self._window_start, self._window_samples = host_time, 0
+        if abs(measured / self.rate_hz - 1.0) > RATE_TOLERANCE:
+            self.rate_alerted = True
+            return measured
+        return None
 
     def on_connected(self, t: float) -> None:
         self.connected = True
         self.stale = False
         self.last_host = t
+        self._window_start = None
 
     def on_lost(self) -> None:
         self.connected = False
 
     def on_data(self, host_time: float) -> bool:
         """Data arrived; True if this ends a stale episode."""
+        if self.last_host is not None and host_time - self.last_host > STALE_S:
+            self._window_start = None  # a gap: the rate is measured afresh after it
         self.last_host = host_time
         if self.stale:
             self.stale = False

@@ -125,3 +125,26 @@ def test_acknowledging_an_unknown_alert_changes_nothing(bogus: str) -> None:
     s.p.sensor_state(UPPER, 0.1, "lost")
     s.p.input(Acknowledge(0.2, bogus))
     assert len(s.p.board.active) == 1
+
+
+def test_a_sensor_streaming_at_the_wrong_rate_is_flagged_once() -> None:
+    s = Session()
+    # packets every 45 ms instead of 30 ms: 66.7 samples/s where 100 Hz is configured
+    for _ in range(300):
+        s.t += 0.045
+        for addr in (UPPER, SACRUM):
+            acc, gyr = standing(3)
+            s.p.feed_packet(addr, s.t, acc[0])
+            s.p.feed_packet(addr, s.t, gyr[0])
+    alerts = s.alerts("sensor_rate")
+    assert len(alerts) == 2  # one per sensor, once
+    assert "sends 67 samples/s, configured 100 Hz" in alerts[0].message
+    assert alerts[0].t <= 6.0
+
+
+def test_the_right_rate_with_a_burst_of_lost_packets_is_not_a_rate_alert() -> None:
+    s = Session()
+    s.stream(3.0)
+    s.t += 0.6  # a 0.6 s outage, then normal again
+    s.stream(8.0)
+    assert s.alerts("sensor_rate") == []

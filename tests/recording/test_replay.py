@@ -128,3 +128,19 @@ def test_replay_reproduces_staleness_alerts_from_the_recorded_clock_ticks(
     replay(read_recording(path), replayed.append)
     alerts = [e.to_json() for e in live if e.type == "alert"]
     assert [e.to_json() for e in replayed if e.type == "alert"] == alerts
+
+
+@pytest.mark.parametrize("family", ["dot", "witmotion"])
+def test_replay_reproduces_every_family(family: str, tmp_path: Path) -> None:
+    path = tmp_path / f"{family}.mcap"
+    live: list[Event] = []
+    run_demo_sync(
+        DemoOptions(athletes=2, duration=60, speed=math.inf, seed=6, families=(family,)),
+        live.append,
+        record=path,
+    )
+    replayed: list[Event] = []
+    replay(read_recording(path), replayed.append)
+    want = reps_and_alerts([e.to_json() for e in live])
+    assert sum(len(v) for v in want.values()) >= 10
+    assert reps_and_alerts([e.to_json() for e in replayed]) == want
