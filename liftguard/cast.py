@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 
 from liftguard._types import FloatArray
-from liftguard.config import AthleteConfig, SensorConfig, SessionConfig
+from liftguard.config import AthleteConfig, SensorConfig, SessionConfig, Thresholds
 from liftguard.errors import ConfigError
 from liftguard.firmware_bridge.dot import DotEmulator
 from liftguard.firmware_bridge.emulation import EmulatedDevice, MotionSource
@@ -189,7 +189,14 @@ def build_cast(
                     rate_hz=FAMILY_RATE_HZ[family],
                 )
             )
-        roster.append(AthleteConfig(name=sim.name, sensors=tuple(sensors)))
+        # The demo's truth calls a rep unsafe above 30°, so its roster alarms in degrees.
+        roster.append(
+            AthleteConfig(
+                name=sim.name,
+                sensors=tuple(sensors),
+                thresholds=Thresholds(alarm_deg=sim.unsafe_threshold_deg),
+            )
+        )
     return Cast(sims, motions, emulators, SessionConfig(name=name, athletes=tuple(roster)))
 
 

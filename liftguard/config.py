@@ -9,7 +9,14 @@ from typing import Any
 
 from liftguard.errors import ConfigError
 
-__all__ = ["PLACEMENTS", "AthleteConfig", "SensorConfig", "SessionConfig", "load_config"]
+__all__ = [
+    "PLACEMENTS",
+    "AthleteConfig",
+    "SensorConfig",
+    "SessionConfig",
+    "Thresholds",
+    "load_config",
+]
 
 #: Where a sensor may sit. ``upper`` = over T12/L1, ``sacrum`` = over S1/S2.
 PLACEMENTS = ("upper", "sacrum", "wrist", "thigh")
@@ -65,18 +72,80 @@ class SensorConfig:
             raise ConfigError(f"sensor {self.address}: rate_hz must be positive")
 
 
+#: Default flexion levels as fractions of the athlete's calibrated maximum (published
+#: biofeedback cued at 80 % of maximum lumbar flexion), and in degrees from neutral when no
+#: maximum was calibrated.
+WARNING_FRACTION, ALARM_FRACTION = 0.6, 0.8
+WARNING_DEG, ALARM_DEG = 20.0, 30.0
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When lumbar flexion warns and alarms.
+
+    Degrees (``warning_deg``/``alarm_deg``, from neutral) win when given; otherwise fractions
+    of the athlete's calibrated maximum flexion; without a calibrated maximum, 20° and 30°.
+    ``hold_s``: how long flexion must stay above a level; ``hysteresis_deg``: how far below
+    it must fall to end an excursion (so a wobble at the edge is one excursion, not many).
+    """
+
+    warning_fraction: float = WARNING_FRACTION
+    alarm_fraction: float = ALARM_FRACTION
+    warning_deg: float | None = None
+    alarm_deg: float | None = None
+    hold_s: float = 0.1
+    hysteresis_deg: float = 2.0
+
+    def check(self, who: str) -> None:
+        """Raise ConfigError naming ``who`` for impossible values."""
+        if not 0 < self.warning_fraction <= self.alarm_fraction <= 1.0:
+            raise ConfigError(f"{who}: need 0 < warning_fraction <= alarm_fraction <= 1")
+        for name in ("warning_deg", "alarm_deg"):
+            value = getattr(self, name)
+            if value is not None and not 0 < value < 90:
+                raise ConfigError(f"{who}: {name} must be between 0 and 90")
+        if (
+            self.warning_deg is not None
+            and self.alarm_deg is not None
+            and self.warning_deg > self.alarm_deg
+        ):
+            raise ConfigError(f"{who}: warning_deg is above alarm_deg")
+        if not 0 <= self.hold_s <= 5:
+            raise ConfigError(f"{who}: hold_s must be between 0 and 5 s")
+        if not 0 <= self.hysteresis_deg <= 10:
+            raise ConfigError(f"{who}: hysteresis_deg must be between 0 and 10")
+
+    def levels(self, max_flexion_deg: float | None) -> tuple[float, float]:
+        """``(warning, alarm)`` in degrees from neutral for this athlete now."""
+        if self.alarm_deg is not None:
+            warning = (
+                self.warning_deg
+                if self.warning_deg is not None
+                else self.alarm_deg * WARNING_DEG / ALARM_DEG
+            )
+            return warning, self.alarm_deg
+        if max_flexion_deg is not None and max_flexion_deg > 0:
+            return (
+                self.warning_fraction * max_flexion_deg,
+                self.alarm_fraction * max_flexion_deg,
+            )
+        return (self.warning_deg if self.warning_deg is not None else WARNING_DEG), ALARM_DEG
+
+
 @dataclass(frozen=True)
 class AthleteConfig:
-    """An athlete: name, sensors, and personal flexion alarm (degrees from neutral, hold in s).
+    """An athlete: name, sensors, and personal flexion thresholds.
 
-    Lumbar flexion needs an ``upper`` and a ``sacrum`` sensor; an athlete with fewer (e.g. a
-    wrist-only import) is recorded and replayed, but has no flexion alarm.
+    ``thresholds`` apply to every exercise unless ``exercises`` overrides them for one
+    (``(("deadlift", Thresholds(...)), …)``). Lumbar flexion needs an ``upper`` and a
+    ``sacrum`` sensor; an athlete with fewer (e.g. a wrist-only import) is recorded and
+    replayed, but has no flexion alarm.
     """
 
     name: str
     sensors: tuple[SensorConfig, ...]
-    alarm_deg: float = 30.0
-    hold_s: float = 0.1
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    exercises: tuple[tuple[str, Thresholds], ...] = ()
 
     def __post_init__(self) -> None:
         placements = [s.placement for s in self.sensors]
@@ -84,10 +153,13 @@ class AthleteConfig:
             raise ConfigError(f"athlete {self.name}: no sensors in the roster")
         if len(set(placements)) != len(placements):
             raise ConfigError(f"athlete {self.name}: two sensors share a placement")
-        if not 0 < self.alarm_deg < 90:
-            raise ConfigError(f"athlete {self.name}: alarm_deg must be between 0 and 90")
-        if not 0 <= self.hold_s <= 5:
-            raise ConfigError(f"athlete {self.name}: hold_s must be between 0 and 5 s")
+        self.thresholds.check(f"athlete {self.name}")
+        for exercise, th in self.exercises:
+            th.check(f"athlete {self.name}, {exercise}")
+
+    def thresholds_for(self, exercise: str) -> Thresholds:
+        """The thresholds in force for ``exercise``."""
+        return dict(self.exercises).get(exercise, self.thresholds)
 
 
 @dataclass(frozen=True)
@@ -110,7 +182,15 @@ class SessionConfig:
         return [(a, s) for a in self.athletes for s in a.sensors]
 
 
-_ATHLETE_KEYS = {"name", "alarm_deg", "hold_s", "sensor"}
+_THRESHOLD_KEYS = {
+    "warning_fraction",
+    "alarm_fraction",
+    "warning_deg",
+    "alarm_deg",
+    "hold_s",
+    "hysteresis_deg",
+}
+_ATHLETE_KEYS = {"name", "sensor", "exercise"} | _THRESHOLD_KEYS
 _SENSOR_KEYS = {
     "placement",
     "address",
@@ -151,8 +231,8 @@ def _config_from_doc(doc: dict[str, Any], *, default_name: str) -> SessionConfig
     if unknown:
         raise ConfigError(f"unknown key(s) {', '.join(sorted(unknown))}")
     defaults: dict[str, Any] = doc.get("defaults", {})
-    if not isinstance(defaults, dict) or set(defaults) - {"alarm_deg", "hold_s"}:
-        raise ConfigError("[defaults] may only set alarm_deg and hold_s")
+    if not isinstance(defaults, dict) or set(defaults) - _THRESHOLD_KEYS:
+        raise ConfigError(f"[defaults] may only set {', '.join(sorted(_THRESHOLD_KEYS))}")
     athletes_doc = doc.get("athlete")
     if not isinstance(athletes_doc, list) or not athletes_doc:
         raise ConfigError("no [[athlete]] in the roster")
@@ -179,17 +259,33 @@ def _config_from_doc(doc: dict[str, Any], *, default_name: str) -> SessionConfig
                 sensors.append(SensorConfig(**s))
             except TypeError as exc:
                 raise ConfigError(f"athlete {a['name']}: bad sensor ({exc})") from None
-        alarm: Any = a.get("alarm_deg", defaults.get("alarm_deg", 30.0))
-        hold: Any = a.get("hold_s", defaults.get("hold_s", 0.1))
-        try:
-            athletes.append(
-                AthleteConfig(
-                    name=str(a["name"]),
-                    sensors=tuple(sensors),
-                    alarm_deg=float(alarm),
-                    hold_s=float(hold),
+        base = _thresholds({**defaults, **{k: a[k] for k in _THRESHOLD_KEYS if k in a}}, a["name"])
+        per_exercise = []
+        exercises_doc = a.get("exercise", {})
+        if not isinstance(exercises_doc, dict):
+            raise ConfigError(f"athlete {a['name']}: [athlete.exercise.NAME] must be tables")
+        for exercise, overrides in exercises_doc.items():
+            if not isinstance(overrides, dict) or set(overrides) - _THRESHOLD_KEYS:
+                raise ConfigError(
+                    f"athlete {a['name']}, {exercise}: only "
+                    f"{', '.join(sorted(_THRESHOLD_KEYS))} can be set per exercise"
                 )
+            merged = {**defaults, **{k: a[k] for k in _THRESHOLD_KEYS if k in a}, **overrides}
+            per_exercise.append((str(exercise), _thresholds(merged, a["name"])))
+        athletes.append(
+            AthleteConfig(
+                name=str(a["name"]),
+                sensors=tuple(sensors),
+                thresholds=base,
+                exercises=tuple(per_exercise),
             )
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"athlete {a['name']}: {exc}") from None
+        )
     return SessionConfig(name=str(doc.get("name", default_name)), athletes=tuple(athletes))
+
+
+def _thresholds(values: dict[str, Any], who: object) -> Thresholds:
+    try:
+        kwargs: dict[str, Any] = {k: (None if v is None else float(v)) for k, v in values.items()}
+        return Thresholds(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"athlete {who}: thresholds must be numbers ({exc})") from None

@@ -82,7 +82,7 @@ class Pipeline:
         for a in config.athletes:
             cb = None if on_angles is None else _bind(on_angles, a.name)
             self._athletes[a.name] = AthleteMonitor(
-                a.name, alarm_deg=a.alarm_deg, hold_s=a.hold_s, on_angles=cb
+                a.name, thresholds_for=a.thresholds_for, on_angles=cb
             )
         self._channels = {s.address.upper(): _SensorChannel(a, s) for a, s in config.sensors()}
         self.rep_counts = dict.fromkeys(self._athletes, 0)
@@ -328,13 +328,13 @@ class Pipeline:
             )
         elif kind == "flexion_alarm" and isinstance(payload, SetAlarm):
             trigger = payload.trigger
-            threshold = self._athlete_cfg[name].alarm_deg
+            threshold = trigger.level_deg
             alert = AlertEvent(
                 t=t,
                 athlete=name,
                 id=self.board.new_id(name),
                 kind="lumbar_flexion",
-                severity="alarm",
+                severity=trigger.severity,
                 value_deg=trigger.value_deg,
                 threshold_deg=threshold,
                 exercise=payload.set.exercise,

@@ -16,7 +16,10 @@ def test_the_shipped_example_config_loads() -> None:
     cfg = load_config(EXAMPLE)
     assert cfg.name == "tuesday-group"
     anna, beth = cfg.athletes
-    assert anna.alarm_deg == 28.0 and beth.alarm_deg == 30.0
+    assert anna.thresholds.levels(50.0) == (28.0 * 2 / 3, 28.0)  # degrees win
+    assert anna.thresholds_for("jumping_chinup").alarm_deg == 25.0
+    assert beth.thresholds.levels(50.0) == (30.0, 40.0)  # 60 % / 80 % of the maximum
+    assert beth.thresholds.levels(None) == (20.0, 30.0)  # nothing calibrated
     assert [s.family for s in beth.sensors] == ["dot", "witmotion"]
     assert beth.sensors[0].rate_hz == 60.0 and beth.sensors[0].mode == 21
     assert anna.sensors[1].rate_hz == 100.0  # family default
@@ -47,6 +50,16 @@ def test_the_shipped_example_config_loads() -> None:
             "[[athlete]]\nname='a'\nalarm_deg=120\n[[athlete.sensor]]\nplacement='upper'\n"
             "address='x'",
             "alarm_deg must be between",
+        ),
+        (
+            "[[athlete]]\nname='a'\nwarning_fraction=0.9\nalarm_fraction=0.7\n"
+            "[[athlete.sensor]]\nplacement='upper'\naddress='x'",
+            "warning_fraction <= alarm",
+        ),
+        (
+            "[[athlete]]\nname='a'\n[athlete.exercise.squat]\ncolour='red'\n"
+            "[[athlete.sensor]]\nplacement='upper'\naddress='x'",
+            "can be set per exercise",
         ),
         (
             "[[athlete]]\nname='a'\n[[athlete.sensor]]\nplacement='upper'\naddress='x'\n"

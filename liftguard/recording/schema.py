@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from liftguard.config import AthleteConfig, SensorConfig, SessionConfig
+from liftguard.config import AthleteConfig, SensorConfig, SessionConfig, Thresholds
 from liftguard.errors import CorruptRecordingError
 from liftguard.inputs import Acknowledge, Calibrate, Input, StartSet
 
@@ -186,8 +186,8 @@ def config_to_json(config: SessionConfig) -> dict[str, Any]:
         "athletes": [
             {
                 "name": a.name,
-                "alarm_deg": a.alarm_deg,
-                "hold_s": a.hold_s,
+                "thresholds": dataclasses.asdict(a.thresholds),
+                "exercises": {ex: dataclasses.asdict(th) for ex, th in a.exercises},
                 "sensors": [dataclasses.asdict(s) for s in a.sensors],
             }
             for a in config.athletes
@@ -202,8 +202,10 @@ def config_from_json(obj: dict[str, Any]) -> SessionConfig:
             AthleteConfig(
                 name=str(a["name"]),
                 sensors=tuple(SensorConfig(**s) for s in a["sensors"]),
-                alarm_deg=float(a.get("alarm_deg", 30.0)),
-                hold_s=float(a.get("hold_s", 0.1)),
+                thresholds=Thresholds(**a.get("thresholds", {})),
+                exercises=tuple(
+                    (str(ex), Thresholds(**th)) for ex, th in a.get("exercises", {}).items()
+                ),
             )
             for a in obj["athletes"]
         )

@@ -9,6 +9,7 @@ import numpy as np
 
 from liftguard._types import FloatArray
 from liftguard.alerts.flexion import FlexionAlarmRule, FlexionTrigger
+from liftguard.config import Thresholds
 from liftguard.inputs import Calibrate, Input, StartSet
 from liftguard.signal.calibration import Calibrator, SegmentFrame
 from liftguard.signal.reps import DeadliftRepCounter, RepWindow
@@ -67,8 +68,8 @@ class AthleteMonitor:
 
     Args:
         name: the athlete's name (used in events).
-        alarm_deg: lumbar flexion alarm threshold, degrees from neutral.
-        hold_s: how long flexion must stay above the threshold, seconds.
+        thresholds_for: the athlete's warning/alarm thresholds for an exercise (default:
+            :class:`~liftguard.config.Thresholds` defaults for every exercise).
         on_angles: optional callback receiving every processed :class:`AngleSamples` block
             (the dashboard and the benchmarks listen here).
     """
@@ -77,8 +78,7 @@ class AthleteMonitor:
         self,
         name: str,
         *,
-        alarm_deg: float = 30.0,
-        hold_s: float = 0.1,
+        thresholds_for: Callable[[str], Thresholds] | None = None,
         on_angles: Callable[[AngleSamples], None] | None = None,
     ) -> None:
         self.name = name
@@ -89,7 +89,8 @@ class AthleteMonitor:
         self.frames: dict[str, SegmentFrame] | None = None
         self.max_flexion_deg: float | None = None
         self._counter = DeadliftRepCounter()
-        self._alarm = FlexionAlarmRule(alarm_deg, hold_s)
+        self._thresholds_for = thresholds_for or (lambda _exercise: Thresholds())
+        self._alarm = FlexionAlarmRule()
         self._set: StartSet | None = None
         self._on_angles = on_angles
 
@@ -168,7 +169,12 @@ class AthleteMonitor:
             out += self._end_set(inp.t)
             self._set = inp
             self._counter.reset()
-            self._alarm.reset()
+            # Levels are fixed per set: fractions of the maximum calibrated so far.
+            th = self._thresholds_for(inp.exercise)
+            warning, alarm = th.levels(self.max_flexion_deg)
+            self._alarm = FlexionAlarmRule(
+                alarm, th.hold_s, warning_deg=warning, hysteresis_deg=th.hysteresis_deg
+            )
             out.append((inp.t, "set_start", inp))
             if self.frames is None:
                 out.append((inp.t, "uncalibrated", inp))

@@ -76,3 +76,30 @@ def test_inactive_samples_never_alarm() -> None:
 def test_nonsense_parameters_are_refused(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         FlexionAlarmRule(**kwargs)
+
+
+def test_warning_then_alarm_escalate_within_one_rep() -> None:
+    t = np.arange(0, 3, 1 / RATE)
+    flex = np.interp(t, [0, 1, 2, 3], [10, 25, 35, 10])  # passes 20°, then 30°
+    rule = FlexionAlarmRule(30.0, 0.1, warning_deg=20.0)
+    trig = feed(rule, t, flex)
+    assert [(x.severity, x.level_deg) for x in trig] == [("warning", 20.0), ("alarm", 30.0)]
+    assert trig[0].t < trig[1].t
+
+
+def test_an_alarm_at_once_makes_the_warning_redundant() -> None:
+    t, flex = pulse(45.0, 0.5)  # jumps straight past both levels
+    trig = feed(FlexionAlarmRule(30.0, 0.1, warning_deg=20.0), t, flex)
+    assert [x.severity for x in trig] == ["alarm"]
+
+
+def test_hysteresis_keeps_a_wobble_at_the_edge_one_excursion() -> None:
+    t = np.arange(0, 2, 1 / RATE)
+    # above 30° for 60 ms, dips to 29° for 20 ms, above again for 60 ms: 140 ms in all
+    flex = np.full(t.size, 10.0)
+    flex[(t >= 1.0) & (t < 1.06)] = 31.0
+    flex[(t >= 1.06) & (t < 1.08)] = 29.0
+    flex[(t >= 1.08) & (t < 1.14)] = 31.0
+    assert feed(FlexionAlarmRule(30.0, 0.1), t, flex) == []  # no hysteresis: two 60 ms runs
+    (trig,) = feed(FlexionAlarmRule(30.0, 0.1, hysteresis_deg=2.0), t, flex)
+    assert trig.t == pytest.approx(1.10, abs=1.5 / RATE)
