@@ -10,9 +10,9 @@ from typing import Any
 from bleak import BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
-from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError
 
-from liftguard.errors import BluetoothUnavailableError, SensorNotFoundError
+from liftguard.errors import SensorNotFoundError
+from liftguard.sensors._unavailable import no_bluetooth_is_one_error
 
 __all__ = ["find_devices"]
 
@@ -49,29 +49,10 @@ async def find_devices(
                 everyone.set()
 
     kwargs: dict[str, Any] = {} if backend is None else {"backend": backend}
-    try:
+    with no_bluetooth_is_one_error():
         async with BleakScanner(seen, **kwargs):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(everyone.wait(), timeout)
-    except FileNotFoundError as exc:
-        # bleak's BlueZ backend fails this way when there is no system D-Bus at all.
-        raise BluetoothUnavailableError(
-            "no Bluetooth on this machine (no BlueZ system bus); use `liftguard demo` to try "
-            "LiftGuard with simulated sensors"
-        ) from exc
-    except BleakBluetoothNotAvailableError as exc:
-        # No adapter, or one that is powered off.
-        raise BluetoothUnavailableError(
-            f"Bluetooth is not available: {exc}; plug in or power on the adapter "
-            "(bluetoothctl power on)"
-        ) from exc
-    except BleakDBusError as exc:
-        if "ServiceUnknown" not in str(exc.dbus_error):
-            raise
-        raise BluetoothUnavailableError(
-            "Bluetooth is not available: BlueZ (bluetoothd) is not running; start it with "
-            "`systemctl start bluetooth`"
-        ) from exc
     missing = sorted(wanted - found.keys())
     if missing:
         raise SensorNotFoundError(

@@ -56,11 +56,12 @@ from bleak import BleakClient, BleakScanner
 from bleak.backends.client import BaseBleakClient
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
-from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError, BleakError
+from bleak.exc import BleakError
 from bleak_retry_connector import BleakClientWithServiceCache, establish_connection
 
 from liftguard.config import SensorConfig, SessionConfig
 from liftguard.errors import BluetoothUnavailableError, ConfigError, ProtocolError
+from liftguard.sensors._unavailable import bluetooth_unavailable
 from liftguard.sensors.clock import Clock
 from liftguard.sensors.connect import Started, check_sensor, start_sensor
 
@@ -155,27 +156,6 @@ class _Slot:
         self.link: _Link | None = None
         self.streamed = False  # has streamed before: the next connection is a reconnection
         self.recovery: asyncio.Task[None] | None = None
-
-
-def _bluetooth_unavailable(exc: BaseException) -> BluetoothUnavailableError | None:
-    """The user-facing error for a scan that failed for want of Bluetooth, else ``None``."""
-    if isinstance(exc, FileNotFoundError):
-        # bleak's BlueZ backend fails this way when there is no system D-Bus at all.
-        return BluetoothUnavailableError(
-            "no Bluetooth on this machine (no BlueZ system bus); use `liftguard demo` to try "
-            "LiftGuard with simulated sensors"
-        )
-    if isinstance(exc, BleakBluetoothNotAvailableError):
-        return BluetoothUnavailableError(
-            f"Bluetooth is not available: {exc}; plug in or power on the adapter "
-            "(bluetoothctl power on)"
-        )
-    if isinstance(exc, BleakDBusError) and "ServiceUnknown" in str(exc.dbus_error):
-        return BluetoothUnavailableError(
-            "Bluetooth is not available: BlueZ (bluetoothd) is not running; start it with "
-            "`systemctl start bluetooth`"
-        )
-    return None
 
 
 class ConnectionManager:
@@ -565,7 +545,7 @@ class ConnectionManager:
             async with BleakScanner(seen, **kwargs):
                 await self._wait(enough, timeout)
         except (FileNotFoundError, BleakError) as exc:
-            unavailable = _bluetooth_unavailable(exc)
+            unavailable = bluetooth_unavailable(exc)
             if unavailable is None:
                 raise
             raise unavailable from exc

@@ -7,10 +7,9 @@ from typing import Any
 
 from bleak import BleakScanner
 from bleak.backends.scanner import BaseBleakScanner
-from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError
 
-from liftguard.errors import BluetoothUnavailableError
 from liftguard.firmware_bridge.families import identify
+from liftguard.sensors._unavailable import no_bluetooth_is_one_error
 
 __all__ = ["FoundSensor", "scan_sensors"]
 
@@ -44,21 +43,8 @@ async def scan_sensors(
         BluetoothUnavailableError: no Bluetooth stack, no adapter, or it is powered off.
     """
     kwargs: dict[str, Any] = {} if backend is None else {"backend": backend}
-    try:
+    with no_bluetooth_is_one_error(hint="`liftguard scan --simulated` lists the emulated sensors"):
         seen = await BleakScanner.discover(timeout=timeout, return_adv=True, **kwargs)
-    except FileNotFoundError as exc:
-        raise BluetoothUnavailableError(
-            "no Bluetooth on this machine (no BlueZ system bus); `liftguard scan --simulated` "
-            "lists the emulated sensors"
-        ) from exc
-    except BleakBluetoothNotAvailableError as exc:
-        raise BluetoothUnavailableError(f"Bluetooth is not available: {exc}") from exc
-    except BleakDBusError as exc:
-        if "ServiceUnknown" not in str(exc.dbus_error):
-            raise
-        raise BluetoothUnavailableError(
-            "Bluetooth is not available: BlueZ (bluetoothd) is not running"
-        ) from exc
     found = []
     for device, adv in seen.values():
         family = identify(
