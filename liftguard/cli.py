@@ -88,9 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--duration",
         type=_positive_float,
-        default=120.0,
+        default=None,
         metavar="SECONDS",
-        help="session length in simulated seconds (at least 30, default 120)",
+        help="session length in simulated seconds (at least 30; default 120, or the whole program)",
     )
     demo.add_argument(
         "--speed",
@@ -101,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--seed", type=_non_negative_int, default=0, metavar="K", help="random seed (default 0)"
+    )
+    demo.add_argument(
+        "--program",
+        default="deadlift",
+        metavar="deadlift|liftmor|FILE",
+        help="deadlift sets (default), the whole LIFTMOR program (all four exercises), or a "
+        "TOML of [[exercise]] name/sets/reps; with a program, --duration defaults to all of it",
     )
     demo.add_argument(
         "--family",
@@ -304,12 +311,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from liftguard.recording import default_recording_path
 
     families = ("metawear", "dot", "witmotion") if args.family == "mixed" else (args.family,)
+    program = None if args.program == "deadlift" else _load_program(args.program)
+    duration = args.duration if args.duration is not None else (120.0 if program is None else None)
     opts = DemoOptions(
         athletes=args.athletes,
-        duration=args.duration,
+        duration=duration,
         speed=args.speed,
         seed=args.seed,
         families=families,
+        program=program,
     )
     record = None if args.no_record else (args.record or default_recording_path("demo"))
     run_demo_sync(opts, ConsoleSink(json=args.json), record=record)

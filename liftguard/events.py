@@ -59,7 +59,13 @@ class Event:
 
 @dataclass(frozen=True)
 class RepEvent(Event):
-    """A completed repetition. Angles in degrees from the athlete's calibrated neutral."""
+    """A completed repetition. Angles in degrees from the athlete's calibrated neutral.
+
+    Metrics: ``duration_s``, ``eccentric_s``/``concentric_s`` (lowering/lifting; for jumps
+    landing → deepest absorption and back), ``flexion_at_liftoff_deg`` (deadlift),
+    ``trunk_range_deg``, and for jumping chin-ups ``peak_landing_acc_g`` (sacrum, g) and
+    ``landing_flexion_deg`` (peak within 400 ms after impact); ``None`` where they do not apply.
+    """
 
     type: ClassVar[str] = "rep"
     exercise: str
@@ -68,6 +74,13 @@ class RepEvent(Event):
     t_start: float
     t_end: float
     peak_flexion_deg: float
+    duration_s: float | None = None
+    eccentric_s: float | None = None
+    concentric_s: float | None = None
+    flexion_at_liftoff_deg: float | None = None
+    trunk_range_deg: float | None = None
+    peak_landing_acc_g: float | None = None
+    landing_flexion_deg: float | None = None
 
 
 @dataclass(frozen=True)

@@ -27,13 +27,17 @@ from liftguard.firmware_bridge import assembler_for
 from liftguard.firmware_bridge.stream import Assembler, RawSamples, feed_one_by_one
 from liftguard.inputs import Acknowledge, Calibrate, Input, StartSet
 from liftguard.samples import SampleBlock
-from liftguard.signal.athlete import AngleSamples, AthleteMonitor, SetAlarm, SetRep
+from liftguard.signal.athlete import AngleSamples, AthleteMonitor, SetAlarm, SetLanding, SetRep
 from liftguard.signal.calibration import CalibrationResult
 from liftguard.signal.clock_sync import DeviceClockSync, HostClockSync
 from liftguard.signal.orientation import OrientationEstimator
 from liftguard.signal.spine import up_in_sensor
 
-__all__ = ["Pipeline"]
+__all__ = ["STIFF_LANDING_G", "Pipeline"]
+
+#: A drop landing above this sacral peak (g) gets a stiff-landing warning (soft landings of
+#: 0.1-0.4 m drops peak at 2.5-4.5 g, stiff ones at 4-6 g: SIMULATION-PARAMETERS §5).
+STIFF_LANDING_G = 6.0
 
 
 class _SensorChannel:
@@ -224,8 +228,10 @@ class Pipeline:
         quat = ch.orientation.update(block)
         up = up_in_sensor(quat)
         gyr_norm = np.linalg.norm(block.gyr, axis=1)
+        acc_norm = np.linalg.norm(block.acc, axis=1)
         monitor = self._athletes[ch.athlete]
-        for t, kind, payload in monitor.push(ch.sensor.placement, block.t, up, gyr_norm):
+        outputs = monitor.push(ch.sensor.placement, block.t, up, gyr_norm, acc_norm)
+        for t, kind, payload in outputs:
             self._emit_output(monitor, t, kind, payload)
 
     def input(self, inp: Input) -> None:
@@ -258,6 +264,33 @@ class Pipeline:
         self._pending.append(event)
         if self._on_event is not None:
             self._on_event(event)
+
+    def _alert(
+        self,
+        athlete: str,
+        t: float,
+        kind: str,
+        severity: str,
+        message: str,
+        set_: StartSet,
+        rep: int,
+    ) -> None:
+        alert = AlertEvent(
+            t=t,
+            athlete=athlete,
+            id=self.board.new_id(athlete),
+            kind=kind,
+            severity=severity,
+            value_deg=None,
+            threshold_deg=None,
+            exercise=set_.exercise,
+            set=set_.set,
+            rep=rep,
+            message=message,
+        )
+        self.alert_counts[athlete] += 1
+        self.board.raise_(alert)
+        self._emit(alert)
 
     def _degraded(self, athlete: str, t: float, kind: str, message: str) -> None:
         alert = AlertEvent(
@@ -324,16 +357,36 @@ class Pipeline:
                     t_start=rep.t_start,
                     t_end=rep.t_end,
                     peak_flexion_deg=rep.peak_flexion_deg,
+                    duration_s=rep.duration_s,
+                    eccentric_s=rep.eccentric_s,
+                    concentric_s=rep.concentric_s,
+                    flexion_at_liftoff_deg=rep.flexion_at_liftoff_deg,
+                    trunk_range_deg=rep.trunk_range_deg,
+                    peak_landing_acc_g=rep.peak_landing_acc_g,
+                    landing_flexion_deg=rep.landing_flexion_deg,
                 )
             )
-        elif kind == "flexion_alarm" and isinstance(payload, SetAlarm):
+        elif kind == "landing" and isinstance(payload, SetLanding):
+            landing = payload.landing
+            if landing.peak_acc_g > STIFF_LANDING_G:
+                self._alert(
+                    name,
+                    t,
+                    "stiff_landing",
+                    "warning",
+                    f"stiff landing: {landing.peak_acc_g:.1f} g at the sacrum "
+                    f"(above {STIFF_LANDING_G:g} g)",
+                    payload.set,
+                    landing.rep,
+                )
+        elif kind in ("flexion_alarm", "landing_alarm") and isinstance(payload, SetAlarm):
             trigger = payload.trigger
             threshold = trigger.level_deg
             alert = AlertEvent(
                 t=t,
                 athlete=name,
                 id=self.board.new_id(name),
-                kind="lumbar_flexion",
+                kind="lumbar_flexion" if kind == "flexion_alarm" else "landing_flexion",
                 severity=trigger.severity,
                 value_deg=trigger.value_deg,
                 threshold_deg=threshold,

@@ -149,6 +149,17 @@ class History:
         """``searchsorted`` of session time ``t`` (s) in the kept samples."""
         return int(np.searchsorted(self.t, t, side=side))  # type: ignore[call-overload]
 
+    def mean(self, i: int, j: int, window_s: float) -> FloatArray:
+        """Moving means of the raw trunk, pelvis and flexion over ``(t − window_s, t]`` for the
+        kept samples ``i..j-1``: ``(j − i, 3)`` degrees, exact like :attr:`trunk_s`. The window
+        is cut at the oldest kept sample (``keep_s`` back)."""
+        t = self.t
+        idx = np.arange(i, j)
+        start = np.searchsorted(t, t[idx] - window_s, side="right")
+        count = (idx - start + 1).astype(np.float64)
+        total = self._sums[idx + 1] - self._sums[start]
+        return total.astype(np.float64) / count[:, None] / _QUANTUM
+
     def _fill(self, chans: FloatArray) -> FloatArray:
         ok = np.isfinite(chans)
         if ok.all():
@@ -165,12 +176,7 @@ class History:
         return out
 
     def _moving_mean(self, lo: int) -> FloatArray:
-        t = self.t
-        new = np.arange(lo, len(self))
-        start = np.searchsorted(t, t[new] - self.smooth_s, side="right")
-        count = (new - start + 1).astype(np.float64)
-        total = self._sums[new + 1] - self._sums[start]
-        return total.astype(np.float64) / count[:, None] / _QUANTUM
+        return self.mean(lo, len(self), self.smooth_s)
 
     def _slope(self, x: FloatArray, lo: int) -> FloatArray:
         t = self.t

@@ -12,10 +12,11 @@ from liftguard.alerts.flexion import FlexionAlarmRule, FlexionTrigger
 from liftguard.config import Thresholds
 from liftguard.inputs import Calibrate, Input, StartSet
 from liftguard.signal.calibration import Calibrator, SegmentFrame
-from liftguard.signal.reps import DeadliftRepCounter, RepWindow
+from liftguard.signal.exercises import BackAngles, RepCounter, RepMetrics, counter_for
+from liftguard.signal.landings import Landing
 from liftguard.signal.spine import sagittal_inclination
 
-__all__ = ["AngleSamples", "AthleteMonitor", "SetAlarm", "SetRep"]
+__all__ = ["AngleSamples", "AthleteMonitor", "SetAlarm", "SetLanding", "SetRep"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,15 @@ class SetRep:
     """A rep, with the set it belongs to (captured when it happened, not when reported)."""
 
     set: StartSet
-    rep: RepWindow
+    rep: RepMetrics
+
+
+@dataclass(frozen=True)
+class SetLanding:
+    """A drop landing, with the set it happened in."""
+
+    set: StartSet
+    landing: Landing
 
 
 @dataclass(frozen=True)
@@ -51,16 +60,21 @@ class _Buffer:
         self.t = np.zeros(0)
         self.up = np.zeros((0, 3))
         self.gyr = np.zeros(0)
+        self.acc = np.zeros(0)
 
-    def push(self, t: FloatArray, up: FloatArray, gyr_norm: FloatArray) -> None:
+    def push(
+        self, t: FloatArray, up: FloatArray, gyr_norm: FloatArray, acc_norm: FloatArray
+    ) -> None:
         self.t = np.concatenate([self.t, t])
         self.up = np.concatenate([self.up, up])
         self.gyr = np.concatenate([self.gyr, gyr_norm])
+        self.acc = np.concatenate([self.acc, acc_norm])
 
     def drop_before(self, t: float) -> None:
         k = int(np.searchsorted(self.t, t, side="left"))
         if k:
             self.t, self.up, self.gyr = self.t[k:], self.up[k:], self.gyr[k:]
+            self.acc = self.acc[k:]
 
 
 class AthleteMonitor:
@@ -88,9 +102,10 @@ class AthleteMonitor:
         self._calibrator = Calibrator()
         self.frames: dict[str, SegmentFrame] | None = None
         self.max_flexion_deg: float | None = None
-        self._counter = DeadliftRepCounter()
+        self._counter: RepCounter | None = None
         self._thresholds_for = thresholds_for or (lambda _exercise: Thresholds())
         self._alarm = FlexionAlarmRule()
+        self._alarmed: set[int] = set()
         self._set: StartSet | None = None
         self._on_angles = on_angles
 
@@ -105,7 +120,12 @@ class AthleteMonitor:
         self._inputs.sort(key=lambda i: i.t)
 
     def push(
-        self, placement: str, t: FloatArray, up: FloatArray, gyr_norm: FloatArray
+        self,
+        placement: str,
+        t: FloatArray,
+        up: FloatArray,
+        gyr_norm: FloatArray,
+        acc_norm: FloatArray | None = None,
     ) -> list[tuple[float, str, object]]:
         """Add one sensor's processed samples and run everything both sensors now cover.
 
@@ -114,6 +134,7 @@ class AthleteMonitor:
             t: ``(N,)`` session seconds.
             up: ``(N, 3)`` world up in that sensor's frame.
             gyr_norm: ``(N,)`` angular-rate norm, rad/s.
+            acc_norm: ``(N,)`` specific-force norm, m/s² (landings; default 1 g).
 
         Returns:
             Outputs ``(t, kind, payload)`` in time order; kinds are ``"calibration"``
@@ -124,7 +145,7 @@ class AthleteMonitor:
         buf = self._buf.get(placement)
         if buf is None:
             return []
-        buf.push(t, up, gyr_norm)
+        buf.push(t, up, gyr_norm, np.full(t.shape, 9.81) if acc_norm is None else acc_norm)
         return self._run()
 
     def _run(self) -> list[tuple[float, str, object]]:
@@ -143,6 +164,11 @@ class AthleteMonitor:
         us = np.stack([np.interp(t, sacrum.t, sacrum.up[:, k]) for k in range(3)], axis=1)
         us /= np.linalg.norm(us, axis=1, keepdims=True)
         gyr = np.maximum(gu, np.interp(t, sacrum.t, sacrum.gyr))
+        # Nearest sacral sample, not an interpolation: interpolating blunts impact peaks.
+        right = np.clip(np.searchsorted(sacrum.t, t), 1, sacrum.t.size - 1)
+        nearer_left = (t - sacrum.t[right - 1]) <= (sacrum.t[right] - t)
+        acc_s = sacrum.acc[np.where(nearer_left, right - 1, right)]
+        acc_u = upper.acc[sel]
         self._processed_to = float(t[-1])
         upper.drop_before(self._processed_to + 1e-9)
         sacrum.drop_before(float(sacrum.t[max(0, np.searchsorted(sacrum.t, t[-1]) - 1)]))
@@ -155,7 +181,10 @@ class AthleteMonitor:
             else:
                 stop = t.size
             if stop > start:
-                out += self._process(t[start:stop], uu[start:stop], us[start:stop], gyr[start:stop])
+                part = slice(start, stop)
+                out += self._process(
+                    t[part], uu[part], us[part], gyr[part], acc_u[part], acc_s[part]
+                )
             if stop < t.size:
                 out += self._apply(self._inputs.pop(0))
             start = stop
@@ -168,13 +197,17 @@ class AthleteMonitor:
         elif isinstance(inp, StartSet):
             out += self._end_set(inp.t)
             self._set = inp
-            self._counter.reset()
+            try:
+                self._counter = counter_for(inp.exercise)
+            except ValueError:
+                self._counter = None  # an exercise we cannot count: the alarm still runs
             # Levels are fixed per set: fractions of the maximum calibrated so far.
             th = self._thresholds_for(inp.exercise)
             warning, alarm = th.levels(self.max_flexion_deg)
             self._alarm = FlexionAlarmRule(
                 alarm, th.hold_s, warning_deg=warning, hysteresis_deg=th.hysteresis_deg
             )
+            self._alarmed = set()
             out.append((inp.t, "set_start", inp))
             if self.frames is None:
                 out.append((inp.t, "uncalibrated", inp))
@@ -187,7 +220,13 @@ class AthleteMonitor:
         return [(t, "set_end", ended)]
 
     def _process(
-        self, t: FloatArray, uu: FloatArray, us: FloatArray, gyr: FloatArray
+        self,
+        t: FloatArray,
+        uu: FloatArray,
+        us: FloatArray,
+        gyr: FloatArray,
+        acc_u: FloatArray,
+        acc_s: FloatArray,
     ) -> list[tuple[float, str, object]]:
         out: list[tuple[float, str, object]] = []
         start = 0
@@ -198,17 +237,19 @@ class AthleteMonitor:
                     # New axes apply from the sample after the calibration finished.
                     k = int(np.searchsorted(t, res.t, side="right"))
                     if self.frames is not None:
-                        out += self._angles(t[start:k], uu[start:k], us[start:k])
+                        part = slice(start, k)
+                        out += self._angles(t[part], uu[part], us[part], acc_u[part], acc_s[part])
                     start = k
                     self.frames = res.frames
                     self.max_flexion_deg = res.max_flexion_deg
         if self.frames is not None and start < t.size:
-            out += self._angles(t[start:], uu[start:], us[start:])
+            part = slice(start, None)
+            out += self._angles(t[part], uu[part], us[part], acc_u[part], acc_s[part])
         out.sort(key=lambda item: item[0])
         return out
 
     def _angles(
-        self, t: FloatArray, uu: FloatArray, us: FloatArray
+        self, t: FloatArray, uu: FloatArray, us: FloatArray, acc_u: FloatArray, acc_s: FloatArray
     ) -> list[tuple[float, str, object]]:
         out: list[tuple[float, str, object]] = []
         if t.size == 0 or self.frames is None:
@@ -220,21 +261,31 @@ class AthleteMonitor:
             self._on_angles(AngleSamples(t, trunk, pelvis, flexion))
         if self._set is None:
             return out
-        if self._set.exercise != "deadlift":
-            # Only the deadlift has a rep counter yet: the flexion alarm still runs, once per
-            # set, and no reps are reported rather than wrong ones.
+        current = self._set
+        if self._counter is None:
+            # No counter for this exercise: the flexion alarm still runs, once per set, and no
+            # reps are reported rather than wrong ones.
             ones = np.ones(t.size, dtype=np.int64)
             for trg in self._alarm.update(t, flexion, ones, np.ones(t.size, bool)):
-                out.append((trg.t, "flexion_alarm", SetAlarm(self._set, trg)))
+                out.append((trg.t, "flexion_alarm", SetAlarm(current, trg)))
             return out
-        upd = self._counter.update(t, trunk, flexion)
+        upd = self._counter.update(BackAngles(t, trunk, pelvis, flexion, acc_s, acc_u))
         s = upd.stop
         triggers = self._alarm.update(t[:s], flexion[:s], upd.candidate[:s], np.ones(s, bool))
-        current = self._set
+        alarmed = {trg.rep for trg in triggers if trg.severity == "alarm"} | self._alarmed
+        self._alarmed = alarmed
         timed: list[tuple[float, str, object]] = [
             (r.t_end, "rep", SetRep(current, r)) for r in upd.reps
         ]
         timed += [(trg.t, "flexion_alarm", SetAlarm(current, trg)) for trg in triggers]
+        timed += [(ld.t_impact, "landing", SetLanding(current, ld)) for ld in upd.landings]
+        level = self._alarm.threshold_deg
+        for r in upd.reps:
+            # A flexed landing alarms even when the flexion did not last the hold time.
+            flexed = r.landing_flexion_deg
+            if flexed is not None and flexed > level and r.rep not in alarmed:
+                trg = FlexionTrigger(r.t_end, r.rep, flexed, "alarm", level)
+                timed.append((r.t_end, "landing_alarm", SetAlarm(current, trg)))
         timed.sort(key=lambda item: item[0])
         out += timed
         if upd.finished_at is not None:

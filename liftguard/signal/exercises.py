@@ -15,14 +15,19 @@ What each counter looks at (the back sensors only: T12/L1 and sacrum):
   excursion from standing, to depth and back to standing. The rep starts where the trunk started
   to move (its velocity first rose above 8 % of the descent's peak speed) and ends where the
   rising trunk has come to rest. Excursions that do not start and end standing (pelvis tilted
-  back as on a bench), that are too short or too long, or that dwell at the bottom longer than a
-  squat does (crouching to change plates) are not reps.
+  back as on a bench), that are too short or too long, that dwell at the bottom longer than a
+  squat does (crouching to change plates) or that fold the trunk further than a loaded back
+  squat can (bending to the floor) are not reps. A shallow bend to pick something up looks like
+  a squat to the back sensors and *is* counted if the counter runs then — it only runs during a
+  set, and the set ends ``max_pause_s`` after the last rep.
 * **press** — the lumbar spine extends (and/or the trunk leans back) while the bar goes up and
-  returns as it comes down: the rep is a dip of ``min(trunk, flexion)`` at least 1.5° below the
-  upright level, held, and back. The spine sensors see nothing else of a press: the trunk hardly
-  moves vertically in a strict press (the upper sensor's acceleration norm stays within a few
-  hundredths of a g — no usable signal), and a wrist sensor is not part of :class:`BackAngles`.
-  So a lifter who presses with a perfectly still back is invisible to this counter.
+  returns as it comes down: the rep is a dip of ``min(trunk, flexion)`` at least 2° below the
+  upright level, held, and back. The spine sensors see little else of a strict press: the trunk
+  does not move vertically (in the simulator the upper sensor's specific-force norm changes by
+  less than 0.01 g during a press), so the upper accelerometer serves only as a plausibility
+  check — the back must be still while the bar is held overhead, which walking is not. A wrist
+  sensor is not part of :class:`BackAngles`. So a lifter who presses with a perfectly still,
+  neutral back is invisible to this counter; one who arches less than 2° is not counted.
 * **jumping chin-up** — one rep per drop landing (:mod:`liftguard.signal.landings`: free fall,
   then a sacral impact above 2 g). The rep window follows the simulator's truth: from the start of
   the dip before the jump to the bar until the athlete stands upright again after the landing.
@@ -34,14 +39,15 @@ The set ends (``finished_at``) when, after at least one rep, nothing rep-like ha
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
 from typing import Protocol
 
 import numpy as np
 
 from liftguard._types import FloatArray, IntArray
 from liftguard.signal._history import History, first_true, last_true, range_max
-from liftguard.signal.landings import Landing, LandingDetector, LandingEvent
+from liftguard.signal.landings import GRAVITY, Landing, LandingDetector, LandingEvent
 from liftguard.signal.reps import DeadliftRepCounter, RepWindow
 
 __all__ = [
@@ -71,6 +77,10 @@ EXERCISE_ALIASES: dict[str, str] = {
 }
 
 LANDING_FLEXION_WINDOW_S = 0.4  # landing_flexion_deg: peak lumbar flexion this long after impact
+#: A hold (bottom, lockout) is where the body moves at less than this fraction of the rep's peak
+#: speed (and less than 1 °/s for the trunk, 0.3 °/s for the press signal): a minimum-jerk
+#: movement is that slow only in its last 4 % of time.
+_STILL_FRAC = 0.03
 
 
 @dataclass(frozen=True)
@@ -212,17 +222,24 @@ class _Counter:
         self.h = History(self.keep_s, self._smooth_s, self._slope_s)
         self._finished = False
         self._last_end: float | None = None
+        self._t_first = math.nan  # the set's first sample, s
         self._reset_state()
 
     def _reset_state(self) -> None:
         raise NotImplementedError
 
     def update(self, block: BackAngles) -> ExerciseUpdate:
-        """Feed the next block (see :class:`BackAngles`); returns what it did to the count."""
+        """Feed the next block (see :class:`BackAngles`); returns what it did to the count.
+
+        Samples whose time is not after every earlier one (duplicates, a clock stepping back,
+        NaN) are skipped: they get the candidate of the sample before them.
+        """
+        last = float(self.h.t[-1]) if len(self.h) else -math.inf
+        return _in_order(block, last, self.count, self._update)
+
+    def _update(self, block: BackAngles) -> ExerciseUpdate:
         n = len(block)
         t = np.asarray(block.t, dtype=np.float64)
-        if n and (np.any(np.diff(t) <= 0) or (len(self.h) and t[0] <= self.h.t[-1])):
-            raise ValueError("sample times must be strictly increasing across blocks")
         if self._finished:
             # The set is over: nothing more is counted (whatever block the end fell in).
             return ExerciseUpdate(np.full(n, self.count + 1, dtype=np.int64), [], [], None, 0)
@@ -234,6 +251,8 @@ class _Counter:
             np.asarray(block.sacrum_acc, dtype=np.float64),
             np.asarray(block.upper_acc, dtype=np.float64),
         )
+        if n and math.isnan(self._t_first):
+            self._t_first = float(t[0])
         self._lo = lo
         self._reps: list[RepMetrics] = []
         self._at: list[int] = []
@@ -292,6 +311,27 @@ class _Counter:
         return lb if m < 0 else m
 
 
+def _in_order(
+    block: BackAngles, last: float, count: int, update: Callable[[BackAngles], ExerciseUpdate]
+) -> ExerciseUpdate:
+    """Run ``update`` on the samples of ``block`` that come after ``last`` (s) and after every
+    earlier sample of the block, and spread its result back over the whole block."""
+    t = np.asarray(block.t, dtype=np.float64)
+    prior = np.fmax.accumulate(np.concatenate([[last], t]))[:-1]
+    keep = t > prior  # NaN compares False
+    if keep.all():
+        return update(block)
+    idx = np.flatnonzero(keep)
+    sub = BackAngles(*(np.asarray(getattr(block, f.name))[idx] for f in fields(BackAngles)))
+    upd = update(sub)
+    n = t.shape[0]
+    pos = np.searchsorted(idx, np.arange(n), side="right") - 1
+    candidate = np.full(n, count + 1, dtype=np.int64)
+    candidate[pos >= 0] = upd.candidate[pos[pos >= 0]]
+    stop = int(idx[upd.stop]) if upd.stop < idx.size else n
+    return ExerciseUpdate(candidate, upd.reps, upd.landings, upd.finished_at, stop)
+
+
 def _metrics(
     t_start: float,
     t_end: float,
@@ -319,6 +359,36 @@ def _metrics(
         landing_flexion_deg=landing_flexion,
         phases=tuple(phases),
     )
+
+
+def _still_span(
+    h: History, near: IntArray, slopes: list[FloatArray], v_thr: float, anchor: int, limit: int
+) -> tuple[float, float]:
+    """When the body held still at a turning point (the squat's bottom, a lockout), s.
+
+    ``near``: sorted history indices where the smoothed signal is close to its extreme. The
+    hold is the run of samples around ``near`` where every slope in ``slopes`` (°/s) is at most
+    ``v_thr`` — the run nearest to history index ``anchor`` (the squat's deepest lumbar flexion:
+    the trunk also stands still while the pelvis tucks under, just before the true bottom).
+    Slopes describe the motion ``delay_s`` ago, the smoothed angles ``smooth_s / 2`` ago; the
+    times are corrected for that. Falls back to the span of ``near`` when the slopes never
+    settle (noisy angles). Samples after history index ``limit`` (the decision) are not used.
+    """
+    lag = 0.5 * h.smooth_s
+    a, z = int(near[0]), int(near[-1])
+    b = min(h.index(float(h.t[z]) + 0.5 * h.slope_s, "right"), limit + 1)
+    still = np.ones(b - a, dtype=bool)
+    for v in slopes:
+        still &= np.abs(v[a:b]) <= v_thr
+    if not still.any():
+        return float(h.t[a]) - lag, float(h.t[z]) - lag
+    edges = np.diff(np.concatenate([[0], still.astype(np.int8), [0]]))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    # The anchor is seen in the slopes `slope_s / 2` later than in the smoothed angles.
+    at = h.index(float(h.t[anchor]) + 0.5 * h.slope_s) - a
+    gap = np.maximum(starts - at, 0) + np.maximum(at - stops, 0)
+    r = int(np.argmin(gap))
+    return float(h.t[a + starts[r]]) - h.delay_s, float(h.t[a + stops[r]]) - h.delay_s
 
 
 def _ordered(bounds: list[float]) -> list[float]:
@@ -351,9 +421,19 @@ class DeadliftCounter:
         """Start a new set."""
         self.inner.reset()
         self.h = History(_Counter.keep_s)
+        self._finished = False
 
     def update(self, block: BackAngles) -> ExerciseUpdate:
-        """Feed the next block; see :class:`ExerciseUpdate`."""
+        """Feed the next block; see :class:`ExerciseUpdate`. Out-of-order samples are skipped
+        as in the other counters; once the set has finished, input is ignored (the wrapped
+        counter would go on, but the monitor ends the set there)."""
+        if self._finished:
+            n = len(block)
+            return ExerciseUpdate(np.full(n, self.count + 1, dtype=np.int64), [], [], None, 0)
+        last = float(self.h.t[-1]) if len(self.h) else -math.inf
+        return _in_order(block, last, self.count, self._update)
+
+    def _update(self, block: BackAngles) -> ExerciseUpdate:
         t = np.asarray(block.t, dtype=np.float64)
         trunk = np.asarray(block.trunk_deg, dtype=np.float64)
         flexion = np.asarray(block.flexion_deg, dtype=np.float64)
@@ -367,12 +447,12 @@ class DeadliftCounter:
         )
         upd = self.inner.update(t, trunk, flexion)
         reps = [self._metrics(r) for r in upd.reps]
+        self._finished = upd.finished_at is not None
         return ExerciseUpdate(upd.candidate, reps, [], upd.finished_at, upd.stop)
 
     def _metrics(self, r: RepWindow) -> RepMetrics:
         h = self.h
         a, b = h.index(r.t_start, "left"), h.index(r.t_end, "right")
-        lag = 0.5 * h.smooth_s
         trunk = h.trunk_s[a:b]
         if trunk.size == 0:
             return replace(
@@ -380,9 +460,11 @@ class DeadliftCounter:
                 rep=r.rep,
             )
         lo = float(trunk.min())
-        near = np.flatnonzero(trunk <= lo + max(2.0, 0.05 * float(np.ptp(trunk))))
-        t_lock0 = float(h.t[a + near[0]]) - lag
-        t_lock1 = float(h.t[a + near[-1]]) - lag
+        near = a + np.flatnonzero(trunk <= lo + max(2.0, 0.05 * float(np.ptp(trunk))))
+        v_thr = max(1.0, _STILL_FRAC * float(np.abs(h.trunk_v[a:b]).max()))
+        t_lock0, t_lock1 = _still_span(
+            h, near, [h.trunk_v], v_thr, a + int(np.argmin(trunk)), b - 1
+        )
         b0, b1, b2, b3 = _ordered([r.t_start, t_lock0, t_lock1, r.t_end])
         liftoff = float(np.interp(r.t_start, h.t[max(a - 1, 0) : b], h.flex[max(a - 1, 0) : b]))
         m = _metrics(
@@ -419,6 +501,9 @@ class SquatRepCounter(_Counter):
         pelvis_min_deg: the pelvis is at least this far forward at both ends (a seated pelvis
             tilts 8–20° back: sitting down and standing up from a bench are not squats).
         flexion_max_deg: lumbar flexion at both ends is at most this.
+        max_trunk_deg: deepest trunk inclination a back squat can have: with the bar on the
+            back the trunk stays within 35–50° (sheet §3; 65° with a gross forward lean),
+            whereas bending down to the floor takes it to 60–110°.
     """
 
     def __init__(
@@ -434,6 +519,7 @@ class SquatRepCounter(_Counter):
         v_floor_dps: float = 4.0,
         pelvis_min_deg: float = -6.0,
         flexion_max_deg: float = 12.0,
+        max_trunk_deg: float = 75.0,
     ) -> None:
         if not up_deg < down_deg:
             raise ValueError("up_deg must be below down_deg")
@@ -446,6 +532,7 @@ class SquatRepCounter(_Counter):
         self.v_floor = float(v_floor_dps)
         self.pelvis_min_deg = float(pelvis_min_deg)
         self.flexion_max_deg = float(flexion_max_deg)
+        self.max_trunk_deg = float(max_trunk_deg)
         self.rejected = 0  # excursions seen but not counted (for reports)
         super().__init__(max_pause_s=max_pause_s)
 
@@ -483,11 +570,13 @@ class SquatRepCounter(_Counter):
                 self._t_up = float(t[j])
                 i = j
             else:  # _RISING: decide once the trunk has stopped rising (or settle_s has passed)
-                v_stop = max(self.v_floor, 0.08 * -self._v_rise)
+                # The fastest rise so far, sample by sample (never "so far in this block").
+                rise = np.minimum.accumulate(np.minimum(v[i:hi], self._v_rise))
+                v_stop = np.maximum(self.v_floor, 0.08 * -rise)
                 done = (v[i:hi] >= -v_stop) | (t[i:hi] >= self._t_up + self.settle_s)
                 j = first_true(done, i)
                 if j == hi:
-                    self._v_rise = min(self._v_rise, float(v[i:hi].min()))
+                    self._v_rise = float(rise[-1])
                     return
                 self._mode = _UP
                 self._decide(j)
@@ -522,13 +611,16 @@ class SquatRepCounter(_Counter):
             standing
             and self.min_rep_s <= t_end - t_start <= self.max_rep_s
             and dwell <= self.max_bottom_s
+            and peak <= self.max_trunk_deg
         ):
             self.rejected += 1
             return
-        lag = 0.5 * h.smooth_s
-        bottom = np.flatnonzero(seg >= peak - max(1.0, 0.05 * (peak - base)))
-        t_b0 = float(t[m + bottom[0]]) - lag
-        t_b1 = float(t[m + bottom[-1]]) - lag
+        # The bottom: trunk near its deepest and trunk and lumbar spine both still (the trunk
+        # alone stays put while the pelvis tucks under at depth).
+        near = m + np.flatnonzero(seg >= peak - max(1.0, 0.05 * (peak - base)))
+        v_thr = max(1.0, _STILL_FRAC * float(np.abs(h.trunk_v[m : k + 1]).max()))
+        deepest = m + int(np.argmax(h.flex_s[m : k + 1]))
+        t_b0, t_b1 = _still_span(h, near, [h.trunk_v, h.flex_v], v_thr, deepest, k)
         b0, b1, b2, b3 = _ordered([t_start, t_b0, t_b1, t_end])
         self._confirm(
             k,
@@ -551,50 +643,69 @@ _NEUTRAL, _ARCH, _RETURN = range(3)
 class PressRepCounter(_Counter):
     """Counts standing overhead presses from the back's lean-back/arch; see the module docstring.
 
-    The signal is ``low = min(trunk, flexion)`` (smoothed): whichever of "lumbar spine extends"
-    and "trunk leans back" is larger. Its reference is the highest ``low`` of the last
-    ``ref_s`` seconds, capped at ``ref_cap_deg`` so that coming back up from a forward bend (the
-    unrack dip, a squat) is not mistaken for leaning back.
+    The signal is ``low = min(trunk, flexion)`` (smoothed over ``smooth_s``): whichever of
+    "lumbar spine extends" and "trunk leans back" is larger. Its reference is the highest value
+    of the same quantity smoothed over ``ref_smooth_s`` in the last ``ref_s`` seconds, among the
+    samples whose smoothing window saw the trunk upright (never more than ``ref_trunk_deg``
+    forward): coming back up from a forward bend (the unrack dip, a squat) must not look like
+    leaning back, and the heavier smoothing keeps the maximum from riding on noise. The
+    reference is not the calibrated zero because measured angles carry a bias of a degree or
+    two, as large as a small arch; it needs the set's first ``ref_smooth_s`` to settle (no rep
+    can start in the first second after the set input).
 
     Args:
-        enter_deg: ``low`` this far below the reference starts a candidate rep, degrees. The
+        enter_deg: ``low`` this far below the reference starts a candidate rep, degrees.
+        min_depth_deg: the candidate's deepest point must be this far below the reference. The
             simulated athletes extend 2–9° at lockout (sheet §4, good technique, A).
-        min_depth_deg: the candidate's deepest point must be this far below the reference.
-        exit_frac: the candidate is over once ``low`` has come back to within this fraction of
-            its depth from the reference.
-        ref_s, ref_cap_deg: the reference window (s) and its cap (degrees).
+        exit_frac, exit_deg: the candidate is over once ``low`` has come back to within this
+            fraction of its depth (or this many degrees, if more) from the reference; a shallow
+            dip of noise then ends quickly instead of running into the next real rep.
+        ref_s, ref_smooth_s, ref_trunk_deg: the reference window (s), the smoothing of the
+            signal it is taken from (s), and the most forward trunk inclination (degrees) a
+            sample may have to count in it.
+        smooth_s: moving-mean window of the angles, s (longer than the other counters': the
+            arch is small, so noise must be averaged down, and a press is slow).
         max_pause_s: standing this long after a rep without starting another ends the set, s.
-        min_rep_s, max_rep_s: duration of a rep, s.
+        min_rep_s, max_rep_s: duration of a rep, s (a press takes 1–1.8 s up, 0.3–1 s at
+            lockout and 1–2 s down, sheet §4).
         min_hold_s: the back must stay in the deeper half of the candidate this long, s.
         settle_s: the rep is decided at the latest this long after the return, s.
         v_floor_dps: slopes below this (°/s) count as "not moving" when finding the rep's ends.
         max_trunk_deg: the trunk must be upright within this at the start (not bent forward).
         pelvis_min_deg: the pelvis is at least this far forward at the deepest point (not
             slumped on a bench).
+        max_hold_sd_g: the upper sensor's specific-force norm varies by at most this (SD, g)
+            while the back holds its deepest (the bar overhead): walking shakes it by ±0.2 g.
     """
 
     def __init__(
         self,
         *,
         enter_deg: float = 1.5,
-        min_depth_deg: float = 1.5,
+        min_depth_deg: float = 2.0,
         exit_frac: float = 0.35,
+        exit_deg: float = 0.8,
         ref_s: float = 2.5,
-        ref_cap_deg: float = 1.0,
+        ref_smooth_s: float = 1.0,
+        ref_trunk_deg: float = 5.0,
+        smooth_s: float = 0.4,
         max_pause_s: float = 5.0,
-        min_rep_s: float = 1.0,
+        min_rep_s: float = 1.8,
         max_rep_s: float = 10.0,
-        min_hold_s: float = 0.3,
+        min_hold_s: float = 0.8,
         settle_s: float = 1.0,
         v_floor_dps: float = 0.5,
         max_trunk_deg: float = 10.0,
         pelvis_min_deg: float = -10.0,
+        max_hold_sd_g: float = 0.15,
     ) -> None:
         self.enter_deg = float(enter_deg)
         self.min_depth_deg = float(min_depth_deg)
         self.exit_frac = float(exit_frac)
+        self.exit_deg = float(exit_deg)
         self.ref_s = float(ref_s)
-        self.ref_cap_deg = float(ref_cap_deg)
+        self.ref_smooth_s = float(ref_smooth_s)
+        self.ref_trunk_deg = float(ref_trunk_deg)
         self.min_rep_s = float(min_rep_s)
         self.max_rep_s = float(max_rep_s)
         self.min_hold_s = float(min_hold_s)
@@ -602,8 +713,9 @@ class PressRepCounter(_Counter):
         self.v_floor = float(v_floor_dps)
         self.max_trunk_deg = float(max_trunk_deg)
         self.pelvis_min_deg = float(pelvis_min_deg)
+        self.max_hold_sd = float(max_hold_sd_g) * GRAVITY
         self.rejected = 0
-        super().__init__(max_pause_s=max_pause_s)
+        super().__init__(max_pause_s=max_pause_s, smooth_s=smooth_s, slope_s=0.3)
 
     def _reset_state(self) -> None:
         self._mode = _NEUTRAL
@@ -614,13 +726,24 @@ class PressRepCounter(_Counter):
         self._v_return = 0.0  # fastest return slope, °/s
 
     def _reference(self, i: int, j: int) -> FloatArray:
-        """Capped rolling maximum of ``low`` over ``(t − ref_s, t]`` for indices ``i..j-1``."""
+        """The upright level for indices ``i..j-1``: rolling maximum over ``(t − ref_s, t]`` of
+        ``min(trunk, flexion)`` smoothed over ``ref_smooth_s``, among the samples whose smoothing
+        window saw no forward lean (−inf where there is none)."""
         h = self.h
         idx = np.arange(i, j)
         start = np.searchsorted(h.t, h.t[idx] - self.ref_s, side="right")
         base = int(start.min())
-        ref = range_max(h.low[base:j], start - base, idx - base)
-        return np.minimum(ref, self.ref_cap_deg)
+        span = np.arange(base, j)
+        slow = h.mean(base, j, self.ref_smooth_s)
+        # A forward lean (the unrack dip, a squat) anywhere in a sample's smoothing window would
+        # lift its mean: such samples do not say where upright is.
+        clear = np.searchsorted(h.t, h.t[span] - self.ref_smooth_s - 0.2, side="right")
+        c0 = int(clear.min())
+        lean = range_max(h.trunk_s[c0:j], clear - c0, span - c0)
+        # Means over less than a full window (the set's first second) are too noisy to trust.
+        ok = (lean <= self.ref_trunk_deg) & (h.t[span] >= self._t_first + self.ref_smooth_s)
+        values = np.where(ok, np.minimum(slow[:, 0], slow[:, 2]), -np.inf)
+        return range_max(values, start - base, idx - base)
 
     def _scan(self, lo: int, hi: int) -> None:
         h = self.h
@@ -645,7 +768,9 @@ class PressRepCounter(_Counter):
                 i = j
             elif self._mode == _ARCH:
                 deep = np.minimum.accumulate(np.minimum(y[i:hi], self._deep))
-                back = y[i:hi] >= self._ref - self.exit_frac * (self._ref - deep)
+                back = y[i:hi] >= self._ref - np.maximum(
+                    self.exit_frac * (self._ref - deep), self.exit_deg
+                )
                 too_long = t[i:hi] > self._t_enter + self.max_rep_s
                 j = first_true(back | too_long, i)
                 if j > i:
@@ -662,11 +787,12 @@ class PressRepCounter(_Counter):
                 self._t_exit = float(t[j])
                 i = j
             else:  # _RETURN: decide once the back has stopped coming forward
-                v_stop = max(self.v_floor, 0.1 * self._v_return)
+                ret = np.maximum.accumulate(np.maximum(v[i:hi], self._v_return))
+                v_stop = np.maximum(self.v_floor, 0.1 * ret)
                 done = (v[i:hi] <= v_stop) | (t[i:hi] >= self._t_exit + self.settle_s)
                 j = first_true(done, i)
                 if j == hi:
-                    self._v_return = max(self._v_return, float(v[i:hi].max()))
+                    self._v_return = float(ret[-1])
                     return
                 self._mode = _NEUTRAL
                 self._decide(j)
@@ -691,19 +817,20 @@ class PressRepCounter(_Counter):
         depth = self._ref - float(y[p])
         half = np.flatnonzero(seg <= float(y[p]) + 0.5 * depth)
         hold = float(t[m + half[-1]] - t[m + half[0]])
+        shake = float(np.std(h.upp[m + half[0] : m + half[-1] + 1]))
         upright = h.trunk_s[m] <= self.max_trunk_deg and h.pelvis_s[p] >= self.pelvis_min_deg
         if not (
             upright
             and depth >= self.min_depth_deg
             and hold >= self.min_hold_s
+            and shake <= self.max_hold_sd
             and self.min_rep_s <= t_end - t_start <= self.max_rep_s
         ):
             self.rejected += 1
             return
-        lag = 0.5 * h.smooth_s
-        lock = np.flatnonzero(seg <= float(y[p]) + 0.15 * depth)
-        t_l0 = float(t[m + lock[0]]) - lag
-        t_l1 = float(t[m + lock[-1]]) - lag
+        near = m + np.flatnonzero(seg <= float(y[p]) + 0.15 * depth)
+        v_thr = max(0.3, _STILL_FRAC * float(np.abs(h.low_v[m : k + 1]).max()))
+        t_l0, t_l1 = _still_span(h, near, [h.low_v], v_thr, p, k)
         b0, b1, b2, b3 = _ordered([t_start, t_l0, t_l1, t_end])
         self._confirm(
             k,
@@ -735,9 +862,11 @@ class JumpRepCounter(_Counter):
         dip_deg: a trunk inclination above this before the free fall is the dip of the jump to
             the bar (the dip tilts the trunk 18–33° forward in the simulator; hanging on the bar
             and pulling up keep it within about ±8°).
-        active_deg: trunk inclination that counts as "doing something" for the set end.
-        max_pause_s: this long after the last rep without a dip or a landing ends the set, s
-            (hanging and pulling up after the dip last up to ~8 s).
+        max_pause_s: this long after the last rep without a landing ends the set, s. From
+            standing after one landing to the next landing takes a reset, the jump, the pull-up,
+            the lowering and a hang: 6–14 s in the simulator (sheet §5 phase durations). The
+            back sensors cannot tell hanging from standing, so the pause is simply longer than
+            that, and the set ends 16 s after the last rep.
         recover_s: the rep is decided at the latest this long after the impact, s.
         lookback_s: how far before the free fall the dip is looked for, s.
         settle_deg, settle_frac: "upright again" = within ``max(settle_deg, settle_frac ×
@@ -750,8 +879,7 @@ class JumpRepCounter(_Counter):
         detector: LandingDetector | None = None,
         *,
         dip_deg: float = 10.0,
-        active_deg: float = 10.0,
-        max_pause_s: float = 10.0,
+        max_pause_s: float = 16.0,
         recover_s: float = 4.0,
         lookback_s: float = 15.0,
         settle_deg: float = 2.0,
@@ -760,7 +888,6 @@ class JumpRepCounter(_Counter):
     ) -> None:
         self.detector = detector if detector is not None else LandingDetector()
         self.dip_deg = float(dip_deg)
-        self.active_deg = float(active_deg)
         self.recover_s = max(float(recover_s), LANDING_FLEXION_WINDOW_S)
         self.lookback_s = float(lookback_s)
         self.settle_deg = float(settle_deg)
@@ -775,7 +902,6 @@ class JumpRepCounter(_Counter):
         self._event: LandingEvent | None = None
         self._base = 0.0
         self._runmax = -math.inf
-        self._last_active = -math.inf
 
     def _scan(self, lo: int, hi: int) -> None:
         h = self.h
@@ -786,9 +912,15 @@ class JumpRepCounter(_Counter):
         while i < hi:
             nxt = self._pending[0].index if self._pending else hi
             if self._mode == _IDLE:
-                late = self._idle_deadline(i, nxt)
+                late = self._deadline_index(i, nxt)
+                # A landing whose fall began before the pause ran out still belongs to the set.
+                if late is not None and self._pending:
+                    assert self._last_end is not None
+                    if self._pending[0].t_free_fall < self._last_end + self.max_pause_s:
+                        late = None
                 if late is not None:
-                    self._finish(*late)
+                    assert self._last_end is not None
+                    self._finish(late, self._last_end + self.max_pause_s)
                     return
                 if nxt >= hi:
                     return
@@ -814,22 +946,6 @@ class JumpRepCounter(_Counter):
                 self._decide(j, timed_out=bool(t[j] >= t_imp + self.recover_s) or j == nxt)
                 # A landing decided at this very sample opens the next rep.
                 i = j + 1 if j < nxt else j
-
-    def _idle_deadline(self, i: int, j: int) -> tuple[int, float] | None:
-        """Where, in ``[i, j)``, the pause since the last rep or dip runs out (index, time)."""
-        h = self.h
-        t = h.t[i:j]
-        active = np.where(h.trunk_s[i:j] > self.active_deg, t, -math.inf)
-        last_active = np.maximum.accumulate(np.maximum(active, self._last_active))
-        if t.size:
-            self._last_active = float(last_active[-1])
-        if not self.count or self._last_end is None or t.size == 0:
-            return None
-        deadline = np.maximum(last_active, self._last_end) + self.max_pause_s
-        k = first_true(t >= deadline)
-        if k == t.size:
-            return None
-        return i + k, float(deadline[k])
 
     def _start_post(self, ev: LandingEvent) -> None:
         h = self.h
@@ -892,7 +1008,7 @@ class JumpRepCounter(_Counter):
                 phases,
                 landing_g=land.peak_acc_g,
                 landing_flexion=self._peak_flexion(
-                    land.t_impact, land.t_impact + LANDING_FLEXION_WINDOW_S
+                    land.t_impact, min(land.t_impact + LANDING_FLEXION_WINDOW_S, float(t[k]))
                 ),
             ),
         )
