@@ -7,7 +7,7 @@ fed by the athlete's motion, and the roster that names them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,7 +21,13 @@ from liftguard.firmware_bridge.emulation import EmulatedDevice, MotionSource
 from liftguard.firmware_bridge.metawear import MetaMotionEmulator
 from liftguard.firmware_bridge.witmotion import WitMotionEmulator
 from liftguard.inputs import Calibrate, Input, StartSet
-from liftguard.sim import Program, SimulatedAthlete, build_deadlift_athlete, build_session_athlete
+from liftguard.sim import (
+    FaultSpec,
+    Program,
+    SimulatedAthlete,
+    build_deadlift_athlete,
+    build_session_athlete,
+)
 
 __all__ = ["FAMILY_RATE_HZ", "NAMES", "Cast", "ScriptedMotion", "athlete_name", "build_cast"]
 
@@ -144,6 +150,7 @@ def build_cast(
     name: str = "demo",
     program: Program | None = None,
     names: Sequence[str] | None = None,
+    faults: Mapping[str, FaultSpec] | None = None,
 ) -> Cast:
     """Athlete ``i`` wears sensors of ``families[i % len(families)]``.
 
@@ -163,6 +170,7 @@ def build_cast(
             program=program,
             duration=duration,
             families={p: families[i % len(families)] for p in ("upper", "sacrum")},
+            faults=faults,
         )
         for i in range(athletes)
     ]

@@ -8,7 +8,7 @@ is the one a live session runs. Only the clock is simulated (and may run faster 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from liftguard.sensors.connect import Connection, connect_sensor
 from liftguard.sensors.discovery import find_devices
 from liftguard.sensors.simulated import SimulatedWorld
 from liftguard.session import Session
-from liftguard.sim import Program, SimulatedAthlete
+from liftguard.sim import FaultSpec, Program, SimulatedAthlete
 
 __all__ = ["MAX_ATHLETES", "DemoOptions", "run_demo", "run_demo_sync"]
 
@@ -50,6 +50,8 @@ class DemoOptions:
     truth_hz: float | None = None
     #: the session's name in the recording
     session_name: str = "demo"
+    #: technique faults for the program's athletes (merged over the simulator's defaults)
+    faults: Mapping[str, FaultSpec] | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.athletes <= MAX_ATHLETES:
@@ -97,6 +99,7 @@ async def run_demo(
         program=opts.program,
         names=opts.names,
         name=opts.session_name,
+        faults=opts.faults,
     )
     duration = (
         opts.duration

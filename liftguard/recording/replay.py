@@ -15,6 +15,7 @@ from liftguard.inputs import Input
 from liftguard.pipeline import Pipeline
 from liftguard.recording.reader import PacketBatch, Recording
 from liftguard.samples import SampleBlock
+from liftguard.signal.athlete import AngleSamples
 
 __all__ = ["replay"]
 
@@ -31,6 +32,7 @@ def replay(
     *,
     speed: float = math.inf,
     window_s: float | None = None,
+    on_angles: Callable[[str, AngleSamples], None] | None = None,
 ) -> Pipeline:
     """Run a recording through a fresh :class:`Pipeline`.
 
@@ -45,6 +47,7 @@ def replay(
         on_event: receives every event, in session-time order within each window.
         speed: session seconds per real second; ``math.inf`` runs as fast as possible.
         window_s: session seconds fed per step (default: 0.05 s when paced, 5 s when fast).
+        on_angles: receives ``(athlete, AngleSamples)`` for every processed block.
 
     Ends with a ``summary`` event per athlete (with the simulator's truth when recorded).
 
@@ -52,7 +55,7 @@ def replay(
         The pipeline, for its counters.
     """
     pending: list[Event] = []
-    pipeline = Pipeline(recording.config, on_event=pending.append)
+    pipeline = Pipeline(recording.config, on_event=pending.append, on_angles=on_angles)
     step = window_s if window_s is not None else (5.0 if math.isinf(speed) else 0.05)
     cursors = [_Cursor(recording.packets_of(s.address)) for _, s in recording.config.sensors()]
     cursors = [c for c in cursors if c.batch.seq.size]
