@@ -19,6 +19,7 @@ def test_rep_event_json_has_the_documented_fields() -> None:
         t_start=10.0004,
         t_end=12.34567,
         peak_flexion_deg=18.2345,
+        duration_s=2.3456,
     )
     obj = json.loads(e.dumps())
     assert obj == {
@@ -31,6 +32,13 @@ def test_rep_event_json_has_the_documented_fields() -> None:
         "t_start": 10.0,
         "t_end": 12.346,
         "peak_flexion_deg": 18.23,
+        "duration_s": 2.35,
+        "eccentric_s": None,
+        "concentric_s": None,
+        "flexion_at_liftoff_deg": None,
+        "trunk_range_deg": None,
+        "peak_landing_acc_g": None,
+        "landing_flexion_deg": None,
     }
 
 

@@ -70,8 +70,9 @@ def test_a_simulated_recording_carries_truth_and_replays(program: Path, tmp_path
     assert rec.batches  # raw notifications, like a live session
     events: list[Event] = []
     replay(rec, events.append)
-    reps = [e for e in events if e.type == "rep"]
-    assert [r.to_json()["exercise"] for r in reps] == ["deadlift"] * 3
+    reps = [e.to_json() for e in events if e.type == "rep"]
+    assert [r["exercise"] for r in reps] == ["deadlift"] * 3 + ["jumping_chinup"] * 2
+    assert all(r["peak_landing_acc_g"] > 2.0 for r in reps[3:])  # jumps carry landing metrics
 
 
 def test_dataset_writes_k_sessions_of_different_athletes(program: Path, tmp_path: Path) -> None:
