@@ -29,6 +29,8 @@ from liftguard.sim import FaultSpec, Program, SimulatedAthlete
 __all__ = ["MAX_ATHLETES", "DemoOptions", "run_demo", "run_demo_sync"]
 
 MAX_ATHLETES = 16
+#: A script offset far in the future: the athletes stand in their starting pose meanwhile.
+HOLD_S = 1e6
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,9 @@ async def _run(
         session.lost(address, world.now())
 
     sensors = [s for _, s in cast.config.sensors()]
+    # Everyone stands still until every sensor streams: connecting 32 sensors takes ~8 s, and
+    # an athlete already into the calibration bend by then would fail the still stand.
+    cast.start_script(HOLD_S)
     devices = await find_devices([s.address for s in sensors], backend=world.scanner_backend)
     connections: list[Connection] = []
     # One connection at a time: BlueZ refuses parallel connects (InProgress).

@@ -83,3 +83,17 @@ def test_demo_reports_sensors_calibration_and_sets_before_reps() -> None:
     first_rep = kinds.index("rep")
     assert "set" in kinds[:first_rep]
     assert kinds[-2:] == ["summary", "summary"]
+
+
+def test_sixteen_athletes_all_calibrate_although_connecting_takes_seconds() -> None:
+    """Regression: the scripts used to play while 32 sensors were still connecting (~8 s), so
+    every athlete was mid-bend when calibration started and every calibration failed."""
+    import math
+
+    from liftguard.demo import DemoOptions, run_demo_sync
+
+    events: list = []
+    run_demo_sync(DemoOptions(athletes=16, duration=40, speed=math.inf, seed=5), events.append)
+    cal = [e for e in events if e.type == "calibration"]
+    assert len(cal) == 32
+    assert all(e.ok for e in cal), [e.detail for e in cal if not e.ok][:3]
