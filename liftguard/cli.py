@@ -90,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_float,
         default=None,
         metavar="SECONDS",
-        help="session length in simulated seconds (at least 30; default 120, or the whole program)",
+        help="session length in simulated seconds (at least 30; calibration and one set of "
+        "five take about 60; default 120, or the whole program)",
     )
     demo.add_argument(
         "--speed",

@@ -64,7 +64,8 @@ class DemoOptions:
             raise ConfigError("a session without a duration needs a program")
         if self.duration is not None and not self.duration >= 30:
             raise ConfigError(
-                f"--duration must be at least 30 s (calibration and one set), got {self.duration:g}"
+                f"--duration must be at least 30 s (calibration alone takes ~12 s, one set of "
+                f"five ~30 s more), got {self.duration:g}"
             )
         if not self.speed > 0:
             raise ConfigError(f"--speed must be a positive factor, got {self.speed:g}")
