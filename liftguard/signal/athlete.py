@@ -198,7 +198,9 @@ class AthleteMonitor:
             out += self._end_set(inp.t)
             self._set = inp
             try:
-                self._counter = counter_for(inp.exercise)
+                # 0 planned reps: not known (an imported recording); the set ends on a pause.
+                planned = inp.target_reps if inp.target_reps > 0 else None
+                self._counter = counter_for(inp.exercise, target_reps=planned)
             except ValueError:
                 self._counter = None  # an exercise we cannot count: the alarm still runs
             # Levels are fixed per set: fractions of the maximum calibrated so far.

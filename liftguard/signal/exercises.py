@@ -177,21 +177,32 @@ class RepCounter(Protocol):
         ...
 
 
-def counter_for(exercise: str) -> RepCounter:
+def counter_for(exercise: str, *, target_reps: int | None = None) -> RepCounter:
     """A fresh counter for ``exercise``: ``"deadlift"``, ``"squat"``, ``"press"`` (``"ohp"``) or
     ``"jumping_chinup"`` (``"jump"``); see :data:`EXERCISE_ALIASES`.
 
-    Raises ValueError for any other name.
+    ``target_reps``: the set's planned reps, if known. The set then ends as soon as they are
+    done (the last rep decided; for the deadlift, the athlete standing up after it) instead of
+    after a pause: whatever the athlete does next — picking up a plate, stepping off the
+    platform — is not part of the set, not counted and not under the set's flexion alarm.
+    A rep beyond the plan needs a new ``set`` command.
+
+    Raises ValueError for any other name, or a ``target_reps`` below 1.
     """
+    if target_reps is not None and target_reps < 1:
+        raise ValueError(f"target_reps must be at least 1, got {target_reps}")
     kind = EXERCISE_ALIASES.get(exercise.strip().lower()) if isinstance(exercise, str) else None
     if kind == "deadlift":
-        return DeadliftCounter()
-    if kind == "squat":
-        return SquatRepCounter()
-    if kind == "press":
-        return PressRepCounter()
-    if kind == "jumping_chinup":
-        return JumpRepCounter()
+        return DeadliftCounter(DeadliftRepCounter(target_reps=target_reps))
+    makers: dict[str, Callable[[], _Counter]] = {
+        "squat": SquatRepCounter,
+        "press": PressRepCounter,
+        "jumping_chinup": JumpRepCounter,
+    }
+    if kind in makers:
+        counter = makers[kind]()
+        counter.target_reps = target_reps
+        return counter
     raise ValueError(
         f"no rep counter for exercise {exercise!r}; expected one of {sorted(EXERCISE_ALIASES)}"
     )
@@ -207,6 +218,8 @@ class _Counter:
 
     #: Look-backs never reach further than this, s (the history keeps it).
     keep_s = 40.0
+    #: The set's planned reps (None: not known): the set ends when they are done.
+    target_reps: int | None = None
 
     def __init__(self, *, max_pause_s: float, smooth_s: float = 0.15, slope_s: float = 0.1) -> None:
         if not max_pause_s > 0:
@@ -290,6 +303,8 @@ class _Counter:
         self._reps.append(replace(metrics, rep=self.count))
         self._at.append(k - self._lo)
         self._last_end = metrics.t_end
+        if self.target_reps is not None and self.count >= self.target_reps:
+            self._finish(k + 1, float(self.h.t[k]))
 
     def _peak_flexion(self, t0: float, t1: float) -> float:
         h = self.h
@@ -580,6 +595,8 @@ class SquatRepCounter(_Counter):
                     return
                 self._mode = _UP
                 self._decide(j)
+                if self._finished:
+                    return
                 i = j + 1
 
     def _decide(self, k: int) -> None:
@@ -796,6 +813,8 @@ class PressRepCounter(_Counter):
                     return
                 self._mode = _NEUTRAL
                 self._decide(j)
+                if self._finished:
+                    return
                 i = j + 1
 
     def _decide(self, k: int) -> None:
@@ -944,6 +963,8 @@ class JumpRepCounter(_Counter):
                     return
                 self._mode = _IDLE
                 self._decide(j, timed_out=bool(t[j] >= t_imp + self.recover_s) or j == nxt)
+                if self._finished:
+                    return
                 # A landing decided at this very sample opens the next rep.
                 i = j + 1 if j < nxt else j
 

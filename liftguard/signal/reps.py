@@ -54,6 +54,8 @@ class DeadliftRepCounter:
         up_deg: trunk inclination below which the trunk is *up* (locked out or standing).
         max_lockout_s: the longest lockout between two reps; staying up longer ends the set.
         liftoff_drop_deg: the rep starts when the trunk has risen this far from its lowest point.
+        target_reps: the set's planned reps (``None``: not known); once they are counted, the
+            next stand-up ends the set.
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class DeadliftRepCounter:
         up_deg: float = 10.0,
         max_lockout_s: float = 6.0,
         liftoff_drop_deg: float = 2.0,
+        target_reps: int | None = None,
     ) -> None:
         if not up_deg < down_deg:
             raise ValueError("up_deg must be below down_deg")
@@ -70,6 +73,9 @@ class DeadliftRepCounter:
         self.up_deg = up_deg
         self.max_lockout_s = max_lockout_s
         self.liftoff_drop_deg = liftoff_drop_deg
+        if target_reps is not None and target_reps < 1:
+            raise ValueError(f"target_reps must be at least 1, got {target_reps}")
+        self.target_reps = target_reps
         self.reset()
 
     def reset(self) -> None:
@@ -93,6 +99,9 @@ class DeadliftRepCounter:
             flexion_deg: ``(N,)`` lumbar flexion from neutral, degrees.
         """
         n = t.shape[0]
+        if self._finished:
+            # The set is over: nothing more is counted, whatever block the end fell in.
+            return RepUpdate(np.full(n, self.count + 1, dtype=np.int64), [], None, 0)
         self._flex_t.append(t)
         self._flex_v.append(flexion_deg)
         reps: list[RepWindow] = []
@@ -109,6 +118,13 @@ class DeadliftRepCounter:
                 self._down = False
                 self._up_since = float(t[j])
                 self._pending_start = self._liftoff_t
+                if self.target_reps is not None and self.count >= self.target_reps:
+                    # The planned reps are done and the athlete stands up: the set is over.
+                    self._pending_start = None
+                    self._finished = True
+                    finished_at = float(t[j])
+                    stop = j
+                    break
             else:
                 j = _first(trunk_deg[i:] > self.down_deg, i)
                 if self._pending_start is not None:
@@ -116,7 +132,7 @@ class DeadliftRepCounter:
                     late = i + int(np.searchsorted(t[i:], deadline, side="right"))
                     if late < n and late <= j:
                         self._pending_start = None
-                        if self.count and not self._finished:
+                        if self.count:
                             # Standing up for good after reps ends the set: the samples from
                             # here on are not this set's, whatever block they came in.
                             self._finished = True

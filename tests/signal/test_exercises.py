@@ -324,6 +324,32 @@ def test_the_set_ends_by_itself_and_the_rest_after_it_counts_nothing(exercise: s
                 assert not rest or t_fin < rest[0].t_start, f"seed {seed} set {set_no}"
 
 
+@pytest.mark.parametrize("exercise", (*EXERCISES, "deadlift"))
+def test_with_the_planned_reps_the_set_ends_as_the_last_rep_is_done(exercise: str) -> None:
+    # Nothing the athlete does after the last planned rep (stand up, walk off, bend for a plate)
+    # can be counted or alarmed as part of the set: the set is over before it starts.
+    for seed in SEEDS:
+        a = athlete(exercise, seed)
+        s = stream(exercise, seed, 100.0)
+        for k, (set_no, lo, hi) in enumerate(set_windows(a, s["t"])):
+            truth = truth_reps(a, set_no)
+            fed = feed(counter_for(exercise, target_reps=len(truth)), s, lo, hi)
+            assert len(fed.reps) == len(truth), f"seed {seed} set {set_no}"
+            (t_fin,) = fed.finished_at
+            assert s["t"][fed.stop[0] - 1] <= t_fin
+            # Decided around the last rep's true end (a jump is "upright again" a little before
+            # the truth says), at most 2 s later — or, for the deadlift, once the athlete is up
+            # again, which the truth still counts as part of the set.
+            assert truth[-1].t_end - 0.5 < t_fin <= max(truth[-1].t_end + 2.0, a.sets[k].t_end)
+            rest = [x for x in a.activities if a.sets[k].t_end <= x.t_start]
+            assert not rest or t_fin < rest[0].t_start, f"seed {seed} set {set_no}"
+
+
+def test_counter_for_rejects_a_plan_of_no_reps() -> None:
+    with pytest.raises(ValueError, match="target_reps"):
+        counter_for("squat", target_reps=0)
+
+
 def test_rest_periods_give_press_and_jump_counters_nothing() -> None:
     # A fresh counter running through every rest of whole LIFTMOR sessions (walking, sitting,
     # turning, bending to pick things up, changing plates): no press, no jump.

@@ -101,3 +101,47 @@ def test_peak_flexion_is_the_maximum_inside_the_rep_window() -> None:
 def test_thresholds_must_be_ordered() -> None:
     with pytest.raises(ValueError):
         DeadliftRepCounter(down_deg=10, up_deg=20)
+
+
+def a_set_then_a_pick_up(reps: int, *, after_s: float = 2.5) -> list[tuple[float, float]]:
+    """:func:`a_set`, but ``after_s`` after standing up the athlete bends to the floor (70°) to
+    pick something up and stands again — sooner than the longest lockout."""
+    pts = a_set(reps)[:-1]
+    t_up = pts[-1][0]
+    return [
+        *pts,
+        (t_up + after_s, 0.0),
+        (t_up + after_s + 1.5, 70.0),
+        (t_up + after_s + 2.5, 70.0),
+        (t_up + after_s + 4.0, 0.0),
+        (t_up + after_s + 20, 0.0),
+    ]
+
+
+@pytest.mark.parametrize("block", [1, 7, 10_000])
+def test_standing_up_after_the_planned_reps_ends_the_set_before_a_pick_up(block: int) -> None:
+    t, trunk = profile(a_set_then_a_pick_up(5))
+    reps, finished = run(DeadliftRepCounter(target_reps=5), t, trunk, block)
+    assert [r.rep for r in reps] == [1, 2, 3, 4, 5]
+    # the final stand-up: 5 s setup + 5 reps of 5.5 s + the trunk passing 10° on the way up
+    assert finished == [pytest.approx(5 + 5 * 5.5 + 1.5 * 35 / 45, abs=0.02)]
+
+
+def test_without_a_plan_a_quick_pick_up_after_the_set_is_counted_as_a_rep() -> None:
+    # Why the plan matters: the trunk alone cannot tell a stand-up from a lift, so the stand-up
+    # followed by the bend becomes a sixth "rep".
+    t, trunk = profile(a_set_then_a_pick_up(5))
+    reps, _ = run(DeadliftRepCounter(), t, trunk)
+    assert len(reps) == 6
+
+
+def test_fewer_reps_than_planned_still_end_the_set_after_the_longest_lockout() -> None:
+    t, trunk = profile(a_set(3))
+    reps, finished = run(DeadliftRepCounter(target_reps=5), t, trunk)
+    assert len(reps) == 3
+    assert len(finished) == 1
+
+
+def test_target_reps_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="target_reps"):
+        DeadliftRepCounter(target_reps=0)
