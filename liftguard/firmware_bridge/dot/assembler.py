@@ -93,9 +93,72 @@ class DotAssembler:
     def feed_batch(
         self, host_times: npt.NDArray[np.float64], packets: Sequence[bytes]
     ) -> RawSamples | None:
-        """Many notifications at once (replay). One sample per notification at ≤ 60 Hz makes
-        the per-packet path cheap enough, and it is exact by construction."""
-        return feed_one_by_one(self, host_times, packets)
+        """Many notifications at once (replay): the same samples, counters and state left
+        behind as :meth:`feed` on each (bit for bit), from one vectorised decode.
+
+        ``host_times`` ``(m,)`` float64 session s, one per notification. The result's
+        ``packet_host_times``/``packet_counts`` say which notification gave which sample (one
+        each for valid, in-order ones; zero for the rest).
+        """
+        m = len(packets)
+        if (
+            not isinstance(host_times, np.ndarray)
+            or host_times.dtype != np.float64
+            or host_times.shape != (m,)
+        ):
+            # Not what the vectorised path assumes: the per-packet path decides (and fails) as
+            # it always has.
+            return feed_one_by_one(self, host_times, packets)
+        if m == 0:
+            return None
+        pkt, index = self._decoder.decode_indexed(packets)
+        if pkt is None:
+            return None
+        # The clock sees every valid notification, late ones included (as in feed).
+        t = self._clock.unwrap_many(pkt.t_us, host_times[index])
+        # feed drops a sample unless it is after the newest one kept: kept samples increase,
+        # and a dropped one is not after that, so "newest kept" is the running maximum.
+        newest = np.maximum.accumulate(t)
+        keep = np.empty(t.shape[0], dtype=bool)
+        keep[0] = self._last_t is None or t[0] > self._last_t
+        keep[1:] = t[1:] > newest[:-1]
+        if self._last_t is not None:
+            keep[1:] &= t[1:] > self._last_t
+        n = int(np.count_nonzero(keep))
+        self.out_of_order += t.shape[0] - n
+        if n == 0:
+            return None
+        all_kept = n == t.shape[0]
+        t = t if all_kept else t[keep]
+        index = index if all_kept else index[keep]
+        flags = np.zeros(n, dtype=np.uint8)
+        quat = None
+        if pkt.quat is not None:
+            assert pkt.free_acc is not None
+            quat_raw = pkt.quat if all_kept else pkt.quat[keep]
+            free_acc = pkt.free_acc if all_kept else pkt.free_acc[keep]
+            quat, acc, gyr, interpolated = self._from_quaternions(quat_raw, free_acc, t)
+            flags[interpolated] |= FLAG_INTERPOLATED
+        else:
+            assert pkt.acc is not None and pkt.gyr is not None
+            acc = pkt.acc if all_kept else pkt.acc[keep]
+            gyr = pkt.gyr if all_kept else pkt.gyr[keep]
+            flags[_near_full_scale_rows(acc, gyr)] |= FLAG_CLIPPED
+        clipped = pkt.clipped if all_kept else pkt.clipped[keep]
+        flags[clipped] |= FLAG_CLIPPED
+        self._last_t = float(t[-1])
+        counts = np.zeros(m, dtype=np.int64)
+        counts[index] = 1
+        return RawSamples(
+            host_time=float(host_times[-1]),
+            acc=acc,
+            gyr=gyr,
+            flags=flags,
+            t_device=t,
+            quat=quat,
+            packet_host_times=np.asarray(host_times, dtype=np.float64),
+            packet_counts=counts,
+        )
 
     def feed(self, host_time: float, data: bytes | bytearray) -> RawSamples | None:
         """One notification in (received at ``host_time``, session s); its sample out."""
@@ -129,6 +192,29 @@ class DotAssembler:
             quat=quat,
         )
 
+    def _from_quaternions(
+        self, quat: np.ndarray, free_acc: np.ndarray, t: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, npt.NDArray[np.bool_]]:
+        """:meth:`_from_quaternion` for ``(n,)`` kept samples in a row (device times ``t``):
+        ``(q, acc, gyr, interpolated)``, and the state left as after the last of them."""
+        n = t.shape[0]
+        q = quat / np.linalg.norm(quat, axis=1, keepdims=True)
+        specific = free_acc.copy()
+        specific[:, 2] += FREE_ACC_GRAVITY
+        acc = quat_rotate(q, specific, inverse=True)
+        prev, prev_t = self._last_quat, self._last_t
+        first_ok = prev is not None and prev_t is not None
+        prev_q = np.concatenate([prev if prev is not None else q[:1], q[:-1]])
+        dt = t - np.concatenate([[prev_t if prev_t is not None else t[0] - 1.0], t[:-1]])
+        interpolated = dt > _MAX_DERIVATIVE_PERIODS / self.rate_hz
+        if not first_ok:
+            interpolated[0] = True
+        delta = quat_mul(prev_q * np.array([1.0, -1.0, -1.0, -1.0]), q)
+        gyr = quat_to_rotvec(delta) / dt[:, None]
+        gyr[interpolated] = 0.0
+        self._last_quat = q[n - 1 :].copy()
+        return q, acc, gyr, interpolated
+
     def _from_quaternion(
         self, pkt: DecodedPacket, t: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
@@ -150,3 +236,13 @@ def _near_full_scale(acc: np.ndarray, gyr: np.ndarray) -> bool:
     acc_limit = _FULL_SCALE_FRACTION * ACC_RANGE_MS2
     gyr_limit = _FULL_SCALE_FRACTION * math.radians(GYR_RANGE_DPS)
     return bool(np.any(np.abs(acc) >= acc_limit) or np.any(np.abs(gyr) >= gyr_limit))
+
+
+def _near_full_scale_rows(acc: np.ndarray, gyr: np.ndarray) -> npt.NDArray[np.bool_]:
+    """:func:`_near_full_scale` of each row of ``(n, 3)`` ``acc`` and ``gyr``."""
+    acc_limit = _FULL_SCALE_FRACTION * ACC_RANGE_MS2
+    gyr_limit = _FULL_SCALE_FRACTION * math.radians(GYR_RANGE_DPS)
+    near: npt.NDArray[np.bool_] = (np.abs(acc) >= acc_limit).any(axis=1) | (
+        np.abs(gyr) >= gyr_limit
+    ).any(axis=1)
+    return near

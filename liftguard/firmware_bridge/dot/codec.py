@@ -322,34 +322,62 @@ class DotDecoder:
         exactly as :meth:`decode` would count them. Vectorised over the joined bytes: a few
         numpy operations plus one ``len`` per packet.
         """
+        return self.decode_indexed(packets)[0]
+
+    def decode_indexed(
+        self, packets: Sequence[bytes]
+    ) -> tuple[DecodedPacket | None, npt.NDArray[np.int64]]:
+        """:meth:`decode_batch`, and which notification each sample came from.
+
+        Returns ``(packet, index)``: ``index`` ``(n,)`` int64, increasing, the position in
+        ``packets`` of each of the ``n`` valid samples (empty, with ``packet`` None, if none was
+        valid). The samples, and what is counted in :attr:`malformed`, are exactly those of
+        :meth:`decode` on each notification in turn.
+        """
         count = len(packets)
+        none = np.zeros(0, dtype=np.int64)
         if count == 0:
-            return None
-        try:
-            blob = b"".join(packets)
-        except TypeError:
-            # Something that is not bytes in the batch: take the careful per-packet path.
-            decoded = [p for p in map(self.decode, packets) if p is not None]
-            return _concat(self._mode, decoded)
-        lens = np.fromiter(map(len, packets), dtype=np.int64, count=count)
+            return None, none
+        if not set(map(type, packets)) <= {bytes, bytearray}:
+            # Something that is not plain bytes (a str, a memoryview whose len() counts items
+            # rather than bytes, …): take the careful per-packet path.
+            index: list[int] = []
+            decoded: list[DecodedPacket] = []
+            for i, data in enumerate(packets):
+                if (pkt := self.decode(data)) is not None:
+                    index.append(i)
+                    decoded.append(pkt)
+            return _concat(self._mode, decoded), np.array(index, dtype=np.int64)
+        size = self._size
+        blob = b"".join(packets)
         buf = np.frombuffer(blob, dtype=np.uint8)
-        starts = np.cumsum(lens) - lens
-        ok = (lens == self._size) | (lens == MEDIUM_PAYLOAD_LEN)
-        padded = np.flatnonzero(ok & (lens > self._size))
-        if padded.size:
-            tail = buf[starts[padded, None] + np.arange(self._size, MEDIUM_PAYLOAD_LEN)]
-            ok[padded[tail.any(axis=1)]] = False
-        take = np.flatnonzero(ok)
+        lens = np.fromiter(map(len, packets), dtype=np.int64, count=count)
+        width = int(lens[0])
+        if width in (size, MEDIUM_PAYLOAD_LEN) and bool(np.all(lens == width)):
+            # The usual case: every notification the same accepted length (all padded to 40 B,
+            # or all bare payloads), so the joined bytes are a (count, width) table.
+            frames = buf.reshape(count, width)
+            ok = ~frames[:, size:].any(axis=1)
+            take = np.flatnonzero(ok)
+            rows = frames[take, :size] if take.size < count else frames[:, :size]
+        else:
+            starts = np.cumsum(lens) - lens
+            ok = (lens == size) | (lens == MEDIUM_PAYLOAD_LEN)
+            padded = np.flatnonzero(ok & (lens > size))
+            if padded.size:
+                tail = buf[starts[padded, None] + np.arange(size, MEDIUM_PAYLOAD_LEN)]
+                ok[padded[tail.any(axis=1)]] = False
+            take = np.flatnonzero(ok)
+            rows = buf[starts[take, None] + np.arange(size)]
         if take.size == 0:
             self.malformed += count
-            return None
-        rows = buf[starts[take, None] + np.arange(self._size)]  # (m, size), a fresh copy
-        rec = rows.view(self._dtype).reshape(-1)
+            return None, none
+        rec = np.ascontiguousarray(rows).view(self._dtype).reshape(-1)
         fields, valid = _fields(rec)
         self.malformed += count - int(np.count_nonzero(valid))
         if not valid.any():
-            return None
-        return _select(self._mode, fields, valid)
+            return None, none
+        return _select(self._mode, fields, valid), take[valid].astype(np.int64)
 
 
 def _concat(mode: int, packets: list[DecodedPacket]) -> DecodedPacket | None:
@@ -586,44 +614,76 @@ class TimestampUnwrapper:
     ) -> FloatArray:
         """:meth:`unwrap` for ``(n,)`` timestamps (and ``(n,)`` host times), same results.
 
-        Vectorised when every step is an ordinary forward one (the usual replay case); falls
-        back to the per-sample rule otherwise.
+        Runs of ordinary forward steps (the usual replay case) are vectorised; each other step
+        (the first timestamp, a late packet, a reset, a host-time anomaly) takes the per-sample
+        rule, and the vectorised runs resume after it.
         """
         raw = np.mod(np.asarray(t_us, dtype=np.int64).reshape(-1), TIMESTAMP_WRAP)
         n = raw.shape[0]
         host = None if host_time is None else np.asarray(host_time, dtype=np.float64).reshape(-1)
         if host is not None and host.shape != (n,):
             raise ValueError(f"host_time must have shape ({n},), got {host.shape}")
-        if n == 0:
-            return np.zeros(0)
-        if self._head_raw is None:
-            first = self.unwrap(int(raw[0]), None if host is None else float(host[0]))
-            rest = self.unwrap_many(raw[1:], None if host is None else host[1:])
-            return np.concatenate([[first], rest])
-        prev_raw = np.concatenate([[self._head_raw], raw[:-1]])
-        d = np.mod(raw - prev_raw, TIMESTAMP_WRAP)
-        fast = bool(np.all(d < TIMESTAMP_WRAP // 2))
-        if fast and host is not None:
-            if self._head_host is None:
-                fast = False
+        out = np.empty(n, dtype=np.float64)
+        i = 0
+        window = _UNWRAP_WINDOW_MIN * 64
+        while i < n:
+            if self._head_raw is None:
+                out[i] = self.unwrap(int(raw[i]), None if host is None else float(host[i]))
+                i += 1
+                continue
+            j = min(n, i + window)
+            if window <= _UNWRAP_WINDOW_MIN:
+                # Right after a step that was not ordinary, a few steps one by one: such steps
+                # tend to come in clusters, where setting up vectors would not pay.
+                for k in range(i, j):
+                    out[k] = self.unwrap(int(raw[k]), None if host is None else float(host[k]))
+                window *= 4
             else:
-                prev_host = np.concatenate([[self._head_host], host[:-1]])
-                host_dt = host - prev_host
-                # Well inside ±half a wrap, the wrap count rule picks 0 and agrees with `d`.
-                fast = bool(
-                    np.all(host_dt >= 0)
-                    and np.all(host_dt < 1000.0)
-                    and np.all(d <= host_dt * 1e6 + self._max_lead_us)
-                )
-        if not fast:
-            hosts = [None] * n if host is None else host.tolist()
-            return np.array([self.unwrap(int(r), h) for r, h in zip(raw, hosts, strict=True)])
-        us = self._head_us + np.cumsum(d)
-        self._head_us = int(us[-1])
-        self._head_raw = int(raw[-1])
+                done = self._unwrap_forward(raw[i:j], None if host is None else host[i:j], out[i:j])
+                if done == j - i:
+                    window = min(window * 4, _UNWRAP_WINDOW_MAX)
+                else:
+                    j = i + done + 1
+                    out[j - 1] = self.unwrap(
+                        int(raw[j - 1]), None if host is None else float(host[j - 1])
+                    )
+                    window = _UNWRAP_WINDOW_MIN
+            i = j
+        return out
+
+    def _unwrap_forward(
+        self, raw: npt.NDArray[np.int64], host: FloatArray | None, out: FloatArray
+    ) -> int:
+        """Unwrap the leading run of ordinary forward steps of ``raw`` into ``out``, vectorised;
+        returns its length (the head must be set)."""
+        assert self._head_raw is not None
+        if host is not None and self._head_host is None:
+            return 0
+        d = np.mod(raw - np.concatenate([[self._head_raw], raw[:-1]]), TIMESTAMP_WRAP)
+        fast = d < TIMESTAMP_WRAP // 2
         if host is not None:
-            self._head_host = float(host[-1])
-        return us.astype(np.float64) / 1e6
+            assert self._head_host is not None
+            host_dt = host - np.concatenate([[self._head_host], host[:-1]])
+            # Host steps in [0, 1000) s keep the wrap count rule at 0 (agreeing with `d`), and
+            # a forward step within host elapsed time + max_lead is no reset.
+            with np.errstate(invalid="ignore"):
+                fast &= (host_dt >= 0) & (host_dt < 1000.0)
+                fast &= d <= host_dt * 1e6 + self._max_lead_us
+        done = raw.shape[0] if fast.all() else int(np.argmin(fast))
+        if done:
+            us = self._head_us + np.cumsum(d[:done])
+            out[:done] = us.astype(np.float64) / 1e6
+            self._head_us = int(us[-1])
+            self._head_raw = int(raw[done - 1])
+            if host is not None:
+                self._head_host = float(host[done - 1])
+        return done
+
+
+#: Sizes of the vectorised runs of :meth:`TimestampUnwrapper.unwrap_many` (grown ×4 while
+#: every step is ordinary; at the minimum, steps are taken one by one).
+_UNWRAP_WINDOW_MIN = 16
+_UNWRAP_WINDOW_MAX = 1 << 16
 
 
 # --- quaternion helpers shared by the assembler and the emulator ---------------------------
