@@ -31,7 +31,6 @@ from liftguard.signal.athlete import AngleSamples, AthleteMonitor, SetAlarm, Set
 from liftguard.signal.calibration import CalibrationResult
 from liftguard.signal.clock_sync import DeviceClockSync, HostClockSync
 from liftguard.signal.orientation import OrientationEstimator
-from liftguard.signal.spine import up_in_sensor
 
 __all__ = ["STIFF_LANDING_G", "Pipeline"]
 
@@ -226,11 +225,10 @@ class Pipeline:
                     f"{ch.sensor.placement} sensor at the end of its range (readings clipped)",
                 )
         quat = ch.orientation.update(block)
-        up = up_in_sensor(quat)
         gyr_norm = np.linalg.norm(block.gyr, axis=1)
         acc_norm = np.linalg.norm(block.acc, axis=1)
         monitor = self._athletes[ch.athlete]
-        outputs = monitor.push(ch.sensor.placement, block.t, up, gyr_norm, acc_norm)
+        outputs = monitor.push(ch.sensor.placement, block.t, quat, gyr_norm, acc_norm)
         for t, kind, payload in outputs:
             self._emit_output(monitor, t, kind, payload)
 
@@ -317,6 +315,9 @@ class Pipeline:
                 f"{payload.exercise} set {payload.set} started before calibration: "
                 "no flexion alarm until calibrated",
             )
+            return
+        if kind == "calibration_invalid" and isinstance(payload, str):
+            self._degraded(name, t, DegradedKind.CALIBRATION_INVALID, payload)
             return
         if kind == "calibration" and isinstance(payload, CalibrationResult) and not payload.ok:
             self._degraded(

@@ -31,6 +31,7 @@ class DegradedKind:
     RATE = "sensor_rate"
     UNCALIBRATED = "uncalibrated"
     CALIBRATION_FAILED = "calibration_failed"
+    CALIBRATION_INVALID = "calibration_invalid"
 
 
 @dataclass

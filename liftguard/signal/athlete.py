@@ -13,20 +13,43 @@ from liftguard.config import Thresholds
 from liftguard.inputs import Calibrate, Input, StartSet
 from liftguard.signal.calibration import Calibrator, SegmentFrame
 from liftguard.signal.exercises import BackAngles, RepCounter, RepMetrics, counter_for
+from liftguard.signal.heading import HeadingAlignment
 from liftguard.signal.landings import Landing
-from liftguard.signal.spine import sagittal_inclination
+from liftguard.signal.mounting import MountingCheck
+from liftguard.signal.spine import (
+    bend_and_twist,
+    lateral_inclination,
+    nlerp,
+    sagittal_inclination,
+    up_in_sensor,
+)
+
+#: Both sensors turning slower than this (rad/s) is "still" (heading re-zero, mounting check).
+STILL_GYRO = 0.15
+#: Both segments within this of neutral (degrees, sagittal and lateral) is "upright".
+UPRIGHT_DEG = 10.0
 
 __all__ = ["AngleSamples", "AthleteMonitor", "SetAlarm", "SetLanding", "SetRep"]
 
 
 @dataclass(frozen=True)
 class AngleSamples:
-    """Per-sample angles of one athlete (degrees), on the upper sensor's time base (s)."""
+    """Per-sample angles of one athlete, every field ``(N,)``, on the upper sensor's time base.
+
+    ``t``: session seconds. ``trunk_deg``/``pelvis_deg``: forward inclination of the T12/L1 and
+    sacral segments from the calibrated neutral. ``flexion_deg``: lumbar flexion (trunk −
+    pelvis, + = flexion). ``bend_deg``: lumbar lateral bend (+ = the upper segment turned about
+    its forward axis by the right-hand rule, its top to the athlete's right). ``twist_deg``:
+    lumbar axial twist (+ = counter-clockwise seen from above; NaN until the sensors' headings
+    have been aligned). All degrees.
+    """
 
     t: FloatArray
     trunk_deg: FloatArray
     pelvis_deg: FloatArray
     flexion_deg: FloatArray
+    bend_deg: FloatArray
+    twist_deg: FloatArray
 
 
 @dataclass(frozen=True)
@@ -58,22 +81,22 @@ class _Buffer:
 
     def __init__(self) -> None:
         self.t = np.zeros(0)
-        self.up = np.zeros((0, 3))
+        self.q = np.zeros((0, 4))
         self.gyr = np.zeros(0)
         self.acc = np.zeros(0)
 
     def push(
-        self, t: FloatArray, up: FloatArray, gyr_norm: FloatArray, acc_norm: FloatArray
+        self, t: FloatArray, quat: FloatArray, gyr_norm: FloatArray, acc_norm: FloatArray
     ) -> None:
         self.t = np.concatenate([self.t, t])
-        self.up = np.concatenate([self.up, up])
+        self.q = np.concatenate([self.q, quat])
         self.gyr = np.concatenate([self.gyr, gyr_norm])
         self.acc = np.concatenate([self.acc, acc_norm])
 
     def drop_before(self, t: float) -> None:
         k = int(np.searchsorted(self.t, t, side="left"))
         if k:
-            self.t, self.up, self.gyr = self.t[k:], self.up[k:], self.gyr[k:]
+            self.t, self.q, self.gyr = self.t[k:], self.q[k:], self.gyr[k:]
             self.acc = self.acc[k:]
 
 
@@ -108,6 +131,12 @@ class AthleteMonitor:
         self._alarmed: set[int] = set()
         self._set: StartSet | None = None
         self._on_angles = on_angles
+        self._heading = HeadingAlignment()
+        self._mounting = MountingCheck()
+        # Sums of each sensor's orientation over the neutral stand (sign-aligned), for the
+        # heading alignment once the bend has given the segment axes.
+        self._neutral_window: tuple[float, float] | None = None
+        self._neutral_q = np.zeros((2, 4))
 
     @property
     def current_set(self) -> StartSet | None:
@@ -123,7 +152,7 @@ class AthleteMonitor:
         self,
         placement: str,
         t: FloatArray,
-        up: FloatArray,
+        quat: FloatArray,
         gyr_norm: FloatArray,
         acc_norm: FloatArray | None = None,
     ) -> list[tuple[float, str, object]]:
@@ -132,7 +161,8 @@ class AthleteMonitor:
         Args:
             placement: ``"upper"`` or ``"sacrum"``.
             t: ``(N,)`` session seconds.
-            up: ``(N, 3)`` world up in that sensor's frame.
+            quat: ``(N, 4)`` that sensor's orientation, sensor-to-world ``[w, x, y, z]`` (its
+                filter's own world frame: the heading is arbitrary).
             gyr_norm: ``(N,)`` angular-rate norm, rad/s.
             acc_norm: ``(N,)`` specific-force norm, m/s² (landings; default 1 g).
 
@@ -140,12 +170,13 @@ class AthleteMonitor:
             Outputs ``(t, kind, payload)`` in time order; kinds are ``"calibration"``
             (:class:`~liftguard.signal.calibration.CalibrationResult`), ``"set_start"`` and
             ``"set_end"`` (:class:`~liftguard.inputs.StartSet`), ``"rep"`` (:class:`SetRep`)
-            and ``"flexion_alarm"`` (:class:`SetAlarm`).
+            and ``"flexion_alarm"`` (:class:`SetAlarm`), ``"calibration_invalid"`` (a one-line
+            reason, str).
         """
         buf = self._buf.get(placement)
         if buf is None:
             return []
-        buf.push(t, up, gyr_norm, np.full(t.shape, 9.81) if acc_norm is None else acc_norm)
+        buf.push(t, quat, gyr_norm, np.full(t.shape, 9.81) if acc_norm is None else acc_norm)
         return self._run()
 
     def _run(self) -> list[tuple[float, str, object]]:
@@ -160,9 +191,8 @@ class AthleteMonitor:
             upper.drop_before(min(lo, hi))
             return []
         t = upper.t[sel]
-        uu, gu = upper.up[sel], upper.gyr[sel]
-        us = np.stack([np.interp(t, sacrum.t, sacrum.up[:, k]) for k in range(3)], axis=1)
-        us /= np.linalg.norm(us, axis=1, keepdims=True)
+        qu, gu = upper.q[sel], upper.gyr[sel]
+        qs = nlerp(t, sacrum.t, sacrum.q)
         gyr = np.maximum(gu, np.interp(t, sacrum.t, sacrum.gyr))
         # Nearest sacral sample, not an interpolation: interpolating blunts impact peaks.
         right = np.clip(np.searchsorted(sacrum.t, t), 1, sacrum.t.size - 1)
@@ -183,7 +213,7 @@ class AthleteMonitor:
             if stop > start:
                 part = slice(start, stop)
                 out += self._process(
-                    t[part], uu[part], us[part], gyr[part], acc_u[part], acc_s[part]
+                    t[part], qu[part], qs[part], gyr[part], acc_u[part], acc_s[part]
                 )
             if stop < t.size:
                 out += self._apply(self._inputs.pop(0))
@@ -194,6 +224,8 @@ class AthleteMonitor:
         out: list[tuple[float, str, object]] = []
         if isinstance(inp, Calibrate):
             self._calibrator.start(inp.t)
+            self._neutral_window = (inp.t, inp.t + self._calibrator.neutral_s)
+            self._neutral_q = np.zeros((2, 4))
         elif isinstance(inp, StartSet):
             out += self._end_set(inp.t)
             self._set = inp
@@ -224,15 +256,17 @@ class AthleteMonitor:
     def _process(
         self,
         t: FloatArray,
-        uu: FloatArray,
-        us: FloatArray,
+        qu: FloatArray,
+        qs: FloatArray,
         gyr: FloatArray,
         acc_u: FloatArray,
         acc_s: FloatArray,
     ) -> list[tuple[float, str, object]]:
         out: list[tuple[float, str, object]] = []
+        uu, us = up_in_sensor(qu), up_in_sensor(qs)
         start = 0
         if self._calibrator.active:
+            self._collect_neutral(t, qu, qs)
             for res in self._calibrator.feed(t, uu, us, gyr):
                 out.append((res.t, "calibration", res))
                 if res.ok and res.frames:
@@ -240,27 +274,71 @@ class AthleteMonitor:
                     k = int(np.searchsorted(t, res.t, side="right"))
                     if self.frames is not None:
                         part = slice(start, k)
-                        out += self._angles(t[part], uu[part], us[part], acc_u[part], acc_s[part])
+                        out += self._angles(
+                            t[part], qu[part], qs[part], gyr[part], acc_u[part], acc_s[part]
+                        )
                     start = k
                     self.frames = res.frames
                     self.max_flexion_deg = res.max_flexion_deg
+                    nq = self._neutral_q
+                    self._heading.calibrated(
+                        nq[0] / np.linalg.norm(nq[0]), nq[1] / np.linalg.norm(nq[1]), res.frames
+                    )
+                    self._mounting.reset()
         if self.frames is not None and start < t.size:
             part = slice(start, None)
-            out += self._angles(t[part], uu[part], us[part], acc_u[part], acc_s[part])
+            out += self._angles(t[part], qu[part], qs[part], gyr[part], acc_u[part], acc_s[part])
         out.sort(key=lambda item: item[0])
         return out
 
+    def _collect_neutral(self, t: FloatArray, qu: FloatArray, qs: FloatArray) -> None:
+        if self._neutral_window is None:
+            return
+        t0, t1 = self._neutral_window
+        inside = (t >= t0) & (t <= t1)
+        for k, q in enumerate((qu[inside], qs[inside])):
+            if q.shape[0] == 0:
+                continue
+            ref = self._neutral_q[k] if self._neutral_q[k].any() else q[0]
+            sign = np.where(q @ ref < 0.0, -1.0, 1.0)
+            self._neutral_q[k] += (q * sign[:, None]).sum(axis=0)
+
     def _angles(
-        self, t: FloatArray, uu: FloatArray, us: FloatArray, acc_u: FloatArray, acc_s: FloatArray
+        self,
+        t: FloatArray,
+        qu: FloatArray,
+        qs: FloatArray,
+        gyr: FloatArray,
+        acc_u: FloatArray,
+        acc_s: FloatArray,
     ) -> list[tuple[float, str, object]]:
         out: list[tuple[float, str, object]] = []
         if t.size == 0 or self.frames is None:
             return out
-        trunk = np.degrees(sagittal_inclination(uu, self.frames["upper"]))
-        pelvis = np.degrees(sagittal_inclination(us, self.frames["sacrum"]))
+        fu, fs = self.frames["upper"], self.frames["sacrum"]
+        uu, us = up_in_sensor(qu), up_in_sensor(qs)
+        trunk = np.degrees(sagittal_inclination(uu, fu))
+        pelvis = np.degrees(sagittal_inclination(us, fs))
         flexion = trunk - pelvis
+        side_u = np.degrees(lateral_inclination(uu, fu))
+        side_s = np.degrees(lateral_inclination(us, fs))
+        still = gyr < STILL_GYRO
+        upright = (
+            (np.abs(trunk) < UPRIGHT_DEG)
+            & (np.abs(pelvis) < UPRIGHT_DEG)
+            & (np.abs(side_u) < UPRIGHT_DEG)
+            & (np.abs(side_s) < UPRIGHT_DEG)
+        )
+        in_set = self._set is not None
+        offsets = self._heading.update(t, qu, qs, self.frames, still & upright & (not in_set))
+        bend, twist = (np.degrees(a) for a in bend_and_twist(qu, qs, fu, fs, offsets))
         if self._on_angles is not None:
-            self._on_angles(AngleSamples(t, trunk, pelvis, flexion))
+            self._on_angles(AngleSamples(t, trunk, pelvis, flexion, bend, twist))
+        tilt_u = np.degrees(np.arccos(np.clip(uu @ fu.up, -1.0, 1.0)))
+        tilt_s = np.degrees(np.arccos(np.clip(us @ fs.up, -1.0, 1.0)))
+        bad = self._mounting.update(t, still, tilt_u, tilt_s, side_s, flexion, bend)
+        if bad is not None:
+            out.append((bad[0], "calibration_invalid", bad[1]))
         if self._set is None:
             return out
         current = self._set
