@@ -10,12 +10,121 @@ from liftguard.samples import SampleBlock
 
 __all__ = ["OrientationEstimator"]
 
+#: Standard gravity, m/s²: what a still accelerometer's norm reads without offsets.
+GRAVITY = 9.81
+#: VQF's accelerometer time constant (its default), s, and the one used while the sensor has
+#: been still since it started.
+TAU_ACC_S = 3.0
+SETTLING_TAU_ACC_S = 0.5
+
+
+class _StandingAccOffset:
+    """The accelerometer's zero-g offset along the sensor's first standing vertical.
+
+    VQF takes the accelerometer as its gravity reference, so an offset ``b`` (MEMS parts: 20–60
+    mg per axis) tilts the estimated vertical by ~``b⊥/g``. Calibration absorbs that tilt at the
+    neutral posture, but the offset's share along the neutral vertical, ``β``, comes back as an
+    error of ``β·sin θ / g`` when the segment inclines by θ: at a deadlift's 60° trunk
+    inclination up to 3° per sensor, under-reading or over-reading the flexion.
+
+    While still at the neutral posture the norm of the specific force is ``g + β``, so ``β`` is
+    learned from still windows (half a second of samples, counted from the stream's start, so
+    the result does not depend on how the stream is cut into blocks) whose vertical lies within
+    a few degrees of the first still window's, and ``β·v₀`` is taken off every sample. The
+    component is along the vertical it is observed at, so learning it does not move the
+    estimated vertical there, and the calibration done in that posture stays valid. The
+    offset's other components are left alone: learning them needs other still postures
+    (sitting, bending over), which come after calibration and would shift the neutral it
+    measured.
+    """
+
+    WINDOW_S = 0.5
+    #: Still: the rate of turn within ``GYR_SPREAD`` rad/s of its window mean, the mean below
+    #: ``GYR_MEAN`` rad/s (gyro offsets reach 3 °/s per axis) and the specific force within
+    #: ``ACC_SPREAD`` m/s² of its mean.
+    GYR_SPREAD = 0.05
+    GYR_MEAN = 0.12
+    ACC_SPREAD = 0.3
+    #: Still windows further than this from the first one's vertical are not used (degrees).
+    CONE_DEG = 10.0
+    #: ``β`` is the mean over at most this many windows (older ones fade out), m/s².
+    MAX_WINDOWS = 240
+    #: Offsets beyond this are not believed (m/s²; 60 mg per axis is ~1 m/s² in norm).
+    LIMIT = 1.5
+
+    def __init__(self, rate_hz: float) -> None:
+        self.size = max(5, round(self.WINDOW_S * rate_hz))
+        self._acc = np.zeros((0, 3))
+        self._gyr = np.zeros((0, 3))
+        self.vertical: FloatArray | None = None
+        self.offset = 0.0
+        self._windows = 0
+        self._cos_cone = float(np.cos(np.radians(self.CONE_DEG)))
+
+    @property
+    def vector(self) -> FloatArray:
+        """The offset being removed, ``(3,)`` m/s², sensor frame."""
+        if self.vertical is None:
+            return np.zeros(3)
+        return self.offset * self.vertical
+
+    def needs(self) -> int:
+        """Samples still missing from the current window."""
+        return self.size - self._acc.shape[0]
+
+    def correct(self, acc: FloatArray) -> FloatArray:
+        """``acc`` ``(N, 3)`` with the offset's direction taken out and its norm kept.
+
+        Only the direction matters for the vertical; keeping the norm keeps the step, when the
+        offset is first learned, out of VQF's rest detection (which watches the raw signal).
+        """
+        if self.vertical is None or self.offset == 0.0:
+            return np.ascontiguousarray(acc)
+        fixed = acc - self.offset * self.vertical
+        scale = np.linalg.norm(acc, axis=1) / np.maximum(np.linalg.norm(fixed, axis=1), 1e-9)
+        return np.ascontiguousarray(fixed * scale[:, None])
+
+    def add(self, acc: FloatArray, gyr: FloatArray) -> bool | None:
+        """Raw samples (at most :meth:`needs`); a full window is judged and emptied.
+
+        Returns:
+            ``None`` while the window fills, then whether the sensor was still during it.
+        """
+        self._acc = np.concatenate([self._acc, acc])
+        self._gyr = np.concatenate([self._gyr, gyr])
+        if self._acc.shape[0] < self.size:
+            return None
+        acc, gyr = self._acc, self._gyr
+        self._acc, self._gyr = np.zeros((0, 3)), np.zeros((0, 3))
+        g_mean = gyr.mean(axis=0)
+        a_mean = acc.mean(axis=0)
+        if (
+            float(np.linalg.norm(g_mean)) > self.GYR_MEAN
+            or float(np.max(np.abs(gyr - g_mean))) > self.GYR_SPREAD
+            or float(np.max(np.linalg.norm(acc - a_mean, axis=1))) > self.ACC_SPREAD
+        ):
+            return False
+        norm = float(np.linalg.norm(a_mean))
+        direction = a_mean / norm
+        if abs(norm - GRAVITY) > self.LIMIT:
+            return True
+        if self.vertical is None:
+            self.vertical = direction
+        elif float(direction @ self.vertical) < self._cos_cone:
+            return True
+        # |g·v + β·v + b⊥| ≈ g + β near the vertical v: the raw norm's excess is β.
+        self._windows = min(self._windows + 1, self.MAX_WINDOWS)
+        self.offset += (norm - GRAVITY - self.offset) / self._windows
+        return True
+
 
 class OrientationEstimator:
     """6-axis (gyro + accelerometer) orientation of one sensor.
 
     Heading is unobservable without a magnetometer and drifts; inclination (the direction of
     gravity) is what the spine angles use, and VQF keeps it accurate under motion and gyro bias.
+    The accelerometer's offset along the standing vertical is learned and removed first (see
+    :class:`_StandingAccOffset`).
 
     Args:
         rate_hz: sample rate of the blocks that will be fed, in Hz.
@@ -29,7 +138,16 @@ class OrientationEstimator:
         # uncertainty. The BMI160 in MetaMotions is specified to ±3 °/s zero-rate offset: with
         # the defaults VQF never detects rest for such a sensor, learns its bias only slowly
         # from motion, and inclination is off by ~3° for the first half minute.
-        self._vqf = VQF(1.0 / self.rate_hz, biasClip=5.0, biasSigmaInit=3.0)
+        self._vqf = VQF(1.0 / self.rate_hz, biasClip=5.0, biasSigmaInit=3.0, tauAcc=TAU_ACC_S)
+        self._acc_offset = _StandingAccOffset(self.rate_hz)
+        # Until the gyro bias is learned (at rest, after ~2 s), an unknown bias b tilts the
+        # vertical by up to b·tauAcc (3 °/s · 3 s), and that decays only with tauAcc: the
+        # neutral calibration, seconds after the sensors start, would record a vertical that
+        # later standing does not reproduce. While the sensor has been still since it started
+        # a short time constant keeps the vertical on the accelerometer's; the first movement
+        # switches to VQF's default, which rides out the accelerations of lifting.
+        self._settling = True
+        self._vqf.setTauAcc(SETTLING_TAU_ACC_S)
         self._initialised = False
 
     def update(self, block: SampleBlock) -> FloatArray:
@@ -42,14 +160,32 @@ class OrientationEstimator:
             return np.zeros((0, 4))
         if not self._initialised:
             self._align_to_gravity(block.acc[0])
-        out = self._vqf.updateBatch(block.gyr, block.acc)
-        quat: FloatArray = out["quat6D"]
+        # Samples up to the end of the offset estimator's window use the offset known before it.
+        parts: list[FloatArray] = []
+        start, n = 0, len(block)
+        while start < n:
+            stop = min(n, start + self._acc_offset.needs())
+            acc, gyr = block.acc[start:stop], block.gyr[start:stop]
+            out = self._vqf.updateBatch(np.ascontiguousarray(gyr), self._acc_offset.correct(acc))
+            parts.append(out["quat6D"])
+            if self._acc_offset.add(acc, gyr) is False and self._settling:
+                # The first movement ends the settling (decided at window ends, which are
+                # sample counts: independent of how the stream is cut into blocks).
+                self._settling = False
+                self._vqf.setTauAcc(TAU_ACC_S)
+            start = stop
+        quat: FloatArray = parts[0] if len(parts) == 1 else np.concatenate(parts)
         return quat
 
     @property
     def gyro_bias(self) -> FloatArray:
         """VQF's current gyroscope bias estimate, ``(3,)`` rad/s."""
         return np.asarray(self._vqf.getBiasEstimate()[0], dtype=np.float64)
+
+    @property
+    def acc_offset(self) -> FloatArray:
+        """The accelerometer offset currently removed, ``(3,)`` m/s², sensor frame."""
+        return self._acc_offset.vector
 
     def _align_to_gravity(self, acc: FloatArray) -> None:
         # VQF starts at identity and converges with its accelerometer time constant (~3 s);
