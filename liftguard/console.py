@@ -23,9 +23,14 @@ def format_event(e: Event) -> str:
     """One line a supervisor can read at a glance."""
     head = f"{e.t:8.2f}s  {e.athlete:<8}"
     if isinstance(e, RepEvent):
+        flexion = (
+            "lumbar flexion not measured"
+            if e.peak_flexion_deg is None
+            else f"peak lumbar flexion {e.peak_flexion_deg:5.1f}°"
+        )
         return (
             f"{head} rep    {e.exercise} set {e.set} rep {e.rep}: "
-            f"peak lumbar flexion {e.peak_flexion_deg:5.1f}°  ({e.t_end - e.t_start:.1f} s)"
+            f"{flexion}  ({e.t_end - e.t_start:.1f} s)"
         )
     if isinstance(e, AlertEvent):
         where = f"{e.exercise} set {e.set} rep {e.rep}" if e.exercise else "outside a set"

@@ -64,7 +64,8 @@ class RepEvent(Event):
     Metrics: ``duration_s``, ``eccentric_s``/``concentric_s`` (lowering/lifting; for jumps
     landing → deepest absorption and back), ``flexion_at_liftoff_deg`` (deadlift),
     ``trunk_range_deg``, and for jumping chin-ups ``peak_landing_acc_g`` (sacrum, g) and
-    ``landing_flexion_deg`` (peak within 400 ms after impact); ``None`` where they do not apply.
+    ``landing_flexion_deg`` (peak within 400 ms after impact); ``None`` where they do not apply
+    (``peak_flexion_deg`` and ``trunk_range_deg`` too, for an athlete with a wrist sensor only).
     """
 
     type: ClassVar[str] = "rep"
@@ -73,7 +74,7 @@ class RepEvent(Event):
     rep: int
     t_start: float
     t_end: float
-    peak_flexion_deg: float
+    peak_flexion_deg: float | None
     duration_s: float | None = None
     eccentric_s: float | None = None
     concentric_s: float | None = None

@@ -7,6 +7,7 @@ times, the configuration and the inputs, in the order they are fed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -31,6 +32,7 @@ from liftguard.signal.athlete import AngleSamples, AthleteMonitor, SetAlarm, Set
 from liftguard.signal.calibration import CalibrationResult
 from liftguard.signal.clock_sync import DeviceClockSync, HostClockSync
 from liftguard.signal.orientation import OrientationEstimator
+from liftguard.signal.wrist import VerticalTrack
 
 __all__ = ["STIFF_LANDING_G", "Pipeline"]
 
@@ -51,6 +53,7 @@ class _SensorChannel:
         self.orientation = OrientationEstimator(sensor.rate_hz)
         self.samples = 0
         self.health = SensorHealth(rate_hz=sensor.rate_hz)
+        self.wrist = VerticalTrack(sensor.rate_hz) if sensor.placement == "wrist" else None
 
     def stamp(self, raw: RawSamples) -> SampleBlock:
         if raw.t_device is not None:
@@ -85,7 +88,10 @@ class Pipeline:
         for a in config.athletes:
             cb = None if on_angles is None else _bind(on_angles, a.name)
             self._athletes[a.name] = AthleteMonitor(
-                a.name, thresholds_for=a.thresholds_for, on_angles=cb
+                a.name,
+                thresholds_for=a.thresholds_for,
+                on_angles=cb,
+                placements=tuple(s.placement for s in a.sensors),
             )
         self._channels = {s.address.upper(): _SensorChannel(a, s) for a, s in config.sensors()}
         self.rep_counts = dict.fromkeys(self._athletes, 0)
@@ -228,7 +234,11 @@ class Pipeline:
         gyr_norm = np.linalg.norm(block.gyr, axis=1)
         acc_norm = np.linalg.norm(block.acc, axis=1)
         monitor = self._athletes[ch.athlete]
-        outputs = monitor.push(ch.sensor.placement, block.t, quat, gyr_norm, acc_norm)
+        if ch.wrist is not None:
+            _, h, still = ch.wrist.update(block.t, quat, block.acc, block.gyr)
+            outputs = monitor.push_wrist(block.t, h, still)
+        else:
+            outputs = monitor.push(ch.sensor.placement, block.t, quat, gyr_norm, acc_norm)
         for t, kind, payload in outputs:
             self._emit_output(monitor, t, kind, payload)
 
@@ -316,6 +326,15 @@ class Pipeline:
                 "no flexion alarm until calibrated",
             )
             return
+        if kind == "no_spine" and isinstance(payload, StartSet):
+            self._degraded(
+                name,
+                t,
+                DegradedKind.NO_SPINE,
+                f"{payload.exercise} set {payload.set}: wrist sensor only — reps are counted, "
+                "lumbar flexion is not monitored",
+            )
+            return
         if kind == "calibration_invalid" and isinstance(payload, str):
             self._degraded(name, t, DegradedKind.CALIBRATION_INVALID, payload)
             return
@@ -357,12 +376,12 @@ class Pipeline:
                     rep=rep.rep,
                     t_start=rep.t_start,
                     t_end=rep.t_end,
-                    peak_flexion_deg=rep.peak_flexion_deg,
+                    peak_flexion_deg=_finite(rep.peak_flexion_deg),
                     duration_s=rep.duration_s,
                     eccentric_s=rep.eccentric_s,
                     concentric_s=rep.concentric_s,
                     flexion_at_liftoff_deg=rep.flexion_at_liftoff_deg,
-                    trunk_range_deg=rep.trunk_range_deg,
+                    trunk_range_deg=_finite(rep.trunk_range_deg),
                     peak_landing_acc_g=rep.peak_landing_acc_g,
                     landing_flexion_deg=rep.landing_flexion_deg,
                 )
@@ -403,3 +422,8 @@ class Pipeline:
 
 def _bind(fn: Callable[[str, AngleSamples], None], name: str) -> Callable[[AngleSamples], None]:
     return lambda samples: fn(name, samples)
+
+
+def _finite(x: float | None) -> float | None:
+    """``None`` for what was not measured (NaN): JSON has no NaN."""
+    return None if x is None or math.isnan(x) else x

@@ -32,6 +32,7 @@ class DegradedKind:
     UNCALIBRATED = "uncalibrated"
     CALIBRATION_FAILED = "calibration_failed"
     CALIBRATION_INVALID = "calibration_invalid"
+    NO_SPINE = "no_spine_sensors"
 
 
 @dataclass

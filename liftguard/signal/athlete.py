@@ -7,12 +7,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from liftguard._types import FloatArray
+from liftguard._types import BoolArray, FloatArray
 from liftguard.alerts.flexion import FlexionAlarmRule, FlexionTrigger
 from liftguard.config import Thresholds
 from liftguard.inputs import Calibrate, Input, StartSet
 from liftguard.signal.calibration import Calibrator, SegmentFrame
-from liftguard.signal.exercises import BackAngles, RepCounter, RepMetrics, counter_for
+from liftguard.signal.exercises import (
+    EXERCISE_ALIASES,
+    BackAngles,
+    RepCounter,
+    RepMetrics,
+    counter_for,
+)
 from liftguard.signal.heading import HeadingAlignment
 from liftguard.signal.landings import Landing
 from liftguard.signal.mounting import MountingCheck
@@ -23,6 +29,7 @@ from liftguard.signal.spine import (
     sagittal_inclination,
     up_in_sensor,
 )
+from liftguard.signal.wrist import WRIST_EXERCISES, WristBlock, WristRepCounter
 
 #: Both sensors turning slower than this (rad/s) is "still" (heading re-zero, mounting check).
 STILL_GYRO = 0.15
@@ -109,6 +116,10 @@ class AthleteMonitor:
             :class:`~liftguard.config.Thresholds` defaults for every exercise).
         on_angles: optional callback receiving every processed :class:`AngleSamples` block
             (the dashboard and the benchmarks listen here).
+        placements: the placements of the athlete's sensors. Without both back sensors
+            (``upper`` and ``sacrum``) but with a ``wrist``, reps are counted from the wrist
+            (:mod:`liftguard.signal.wrist`: press, deadlift, squat) and nothing measures the
+            spine: each set start says so (``"no_spine"``).
     """
 
     def __init__(
@@ -117,8 +128,11 @@ class AthleteMonitor:
         *,
         thresholds_for: Callable[[str], Thresholds] | None = None,
         on_angles: Callable[[AngleSamples], None] | None = None,
+        placements: tuple[str, ...] = ("upper", "sacrum"),
     ) -> None:
         self.name = name
+        self.wrist_only = "wrist" in placements and not {"upper", "sacrum"} <= set(placements)
+        self._wrist_counter: WristRepCounter | None = None
         self._buf = {"upper": _Buffer(), "sacrum": _Buffer()}
         self._processed_to = -np.inf
         self._inputs: list[Input] = []
@@ -179,6 +193,42 @@ class AthleteMonitor:
         buf.push(t, quat, gyr_norm, np.full(t.shape, 9.81) if acc_norm is None else acc_norm)
         return self._run()
 
+    def push_wrist(
+        self, t: FloatArray, h: FloatArray, still: BoolArray
+    ) -> list[tuple[float, str, object]]:
+        """Add the wrist sensor's height track (see
+        :class:`~liftguard.signal.wrist.VerticalTrack`); it counts reps only for an athlete
+        without back sensors.
+
+        Args:
+            t: ``(N,)`` session seconds.
+            h: ``(N,)`` height change, m.
+            still: ``(N,)`` the sensor at rest.
+
+        Returns:
+            Outputs as :meth:`push`.
+        """
+        if not self.wrist_only:
+            return []
+        out: list[tuple[float, str, object]] = []
+        start = 0
+        while start < t.size:
+            if self._inputs and self._inputs[0].t <= t[-1]:
+                stop = int(np.searchsorted(t, self._inputs[0].t, side="left"))
+            else:
+                stop = t.size
+            if stop > start and self._set is not None and self._wrist_counter is not None:
+                current = self._set
+                part = slice(start, stop)
+                upd = self._wrist_counter.update(WristBlock(t[part], h[part], still[part]))
+                out += [(r.t_end, "rep", SetRep(current, r)) for r in upd.reps]
+                if upd.finished_at is not None:
+                    out += self._end_set(upd.finished_at)
+            if stop < t.size:
+                out += self._apply(self._inputs.pop(0))
+            start = stop
+        return out
+
     def _run(self) -> list[tuple[float, str, object]]:
         upper, sacrum = self._buf["upper"], self._buf["sacrum"]
         if upper.t.size == 0 or sacrum.t.size < 2:
@@ -229,12 +279,15 @@ class AthleteMonitor:
         elif isinstance(inp, StartSet):
             out += self._end_set(inp.t)
             self._set = inp
+            # 0 planned reps: not known (an imported recording); the set ends on a pause.
+            planned = inp.target_reps if inp.target_reps > 0 else None
             try:
-                # 0 planned reps: not known (an imported recording); the set ends on a pause.
-                planned = inp.target_reps if inp.target_reps > 0 else None
                 self._counter = counter_for(inp.exercise, target_reps=planned)
             except ValueError:
                 self._counter = None  # an exercise we cannot count: the alarm still runs
+            self._wrist_counter = None
+            if self.wrist_only and EXERCISE_ALIASES.get(inp.exercise) in WRIST_EXERCISES:
+                self._wrist_counter = WristRepCounter(inp.exercise, target_reps=planned)
             # Levels are fixed per set: fractions of the maximum calibrated so far.
             th = self._thresholds_for(inp.exercise)
             warning, alarm = th.levels(self.max_flexion_deg)
@@ -243,7 +296,9 @@ class AthleteMonitor:
             )
             self._alarmed = set()
             out.append((inp.t, "set_start", inp))
-            if self.frames is None:
+            if self.wrist_only:
+                out.append((inp.t, "no_spine", inp))
+            elif self.frames is None:
                 out.append((inp.t, "uncalibrated", inp))
         return out
 

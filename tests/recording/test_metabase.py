@@ -76,7 +76,9 @@ def test_acc_and_gyro_at_different_rates_become_one_sensor(spelling: str, tmp_pa
     ]
     events: list[Event] = []
     replay(rec, events.append)
-    assert [e.type for e in events] == ["summary"]
+    # A wrist-only athlete: the set runs (reps from the wrist), and nothing watches the spine.
+    assert [e.type for e in events] == ["set", "alert", "summary"]
+    assert getattr(events[1], "kind", None) == "no_spine_sensors"
 
 
 def test_info_reads_an_imported_recording(tmp_path: Path) -> None:
