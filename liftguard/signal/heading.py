@@ -8,8 +8,8 @@ the two segments' headings, so it needs the heading of one world frame relative 
 * again at every still moment outside a set — both sensors still and both segments upright for
   ``still_s`` — where the athlete is assumed to stand untwisted, unless the twist read there is
   larger than drift could explain since the last alignment (``max_step_deg``): that is a real
-  twist held still, and it is kept. Between still moments twist carries only the drift since
-  the last one.
+  twist held still, and it is kept — until the stillness has lasted ``always_after_s``, a rest.
+  Between still moments twist carries only the drift since the last one.
 
 Decisions are taken per sample from that sample and earlier ones, so the offsets do not depend on
 how the stream is cut into blocks.
@@ -64,12 +64,18 @@ class HeadingAlignment:
 
     Args:
         still_s: how long the athlete must stand still and upright before re-zeroing, s.
-        max_step_deg: the largest correction a re-zero may make, degrees.
+        max_step_deg: the largest correction a re-zero may make, degrees ...
+        always_after_s: ... unless the athlete has stood still and upright this long (s): nobody
+            holds a twist through a rest, and the 6-axis filters' headings can part by more
+            than ``max_step_deg`` over a set of big, fast rotations.
     """
 
-    def __init__(self, *, still_s: float = 2.0, max_step_deg: float = 5.0) -> None:
+    def __init__(
+        self, *, still_s: float = 2.0, max_step_deg: float = 5.0, always_after_s: float = 10.0
+    ) -> None:
         self.still_s = float(still_s)
         self.max_step = math.radians(max_step_deg)
+        self.always_after_s = float(always_after_s)
         self.offset: float = math.nan
         self._runs = StillRuns()
         self._periods = 0.0  # whole still_s periods the last sample's still run had lasted
@@ -113,7 +119,11 @@ class HeadingAlignment:
             return offsets
         values = _offset(quat_upper[first], quat_sacrum[first], frames["upper"], frames["sacrum"])
         for k, v in zip(first.tolist(), values.tolist(), strict=True):
-            if math.isnan(self.offset) or abs(_wrap(v - self.offset)) <= self.max_step:
+            if (
+                math.isnan(self.offset)
+                or abs(_wrap(v - self.offset)) <= self.max_step
+                or lasted[k] >= self.always_after_s
+            ):
                 self.offset = v
                 offsets[k:] = v
         return offsets

@@ -167,12 +167,26 @@ def test_it_flags_once_per_calibration() -> None:
     assert m.update(t + 20, *args) is not None
 
 
-def test_a_twist_held_still_is_kept_not_re_zeroed() -> None:
+def test_a_twist_held_still_is_kept_not_re_zeroed_until_it_becomes_a_rest() -> None:
     t = np.arange(0.0, 30.0, 1 / RATE)
     twist = np.where(t > 10.0, 15.0, 0.0)  # turns 15° at 10 s and stands so, still
     qu, qs = drifting_session(0.0, twist, t)
     align = HeadingAlignment()
     align.calibrated(qu[0], qs[0], FRAMES)
+    offsets = align.update(t, qu, qs, FRAMES, t > 10.0)
+    got = np.degrees(bend_and_twist(qu, qs, AXES, AXES, offsets)[1])
+    assert got[(t > 10.0) & (t < 19.9)] == pytest.approx(15.0, abs=1e-6)
+    assert got[t > 20.1] == pytest.approx(0.0, abs=1e-6)  # 10 s still: taken as a rest
+
+
+def test_a_rest_re_zeroes_even_a_large_heading_error() -> None:
+    # The filters' headings parted by 12° over a set; then the athlete rests, still, for 15 s.
+    t = np.arange(0.0, 30.0, 1 / RATE)
+    qu, qs = drifting_session(0.0, np.zeros(t.size), t)
+    align = HeadingAlignment()
+    align.calibrated(qu[0], qs[0], FRAMES)
+    align.offset += np.radians(12.0)
     offsets = align.update(t, qu, qs, FRAMES, np.ones(t.size, bool))
     got = np.degrees(bend_and_twist(qu, qs, AXES, AXES, offsets)[1])
-    assert got[t > 10.0] == pytest.approx(15.0, abs=1e-6)
+    assert np.abs(got[t < 9.9]).min() == pytest.approx(12.0, abs=1e-6)  # a held twist? not yet
+    assert got[t >= 10.0] == pytest.approx(0.0, abs=1e-6)  # a rest: re-zeroed
