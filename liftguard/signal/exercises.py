@@ -220,6 +220,8 @@ class _Counter:
     keep_s = 40.0
     #: The set's planned reps (None: not known): the set ends when they are done.
     target_reps: int | None = None
+    #: Rep-like movements seen but not counted (for reports).
+    rejected = 0
 
     def __init__(self, *, max_pause_s: float, smooth_s: float = 0.15, slope_s: float = 0.1) -> None:
         if not max_pause_s > 0:
@@ -235,6 +237,7 @@ class _Counter:
         self.h = History(self.keep_s, self._smooth_s, self._slope_s)
         self._finished = False
         self._last_end: float | None = None
+        self._last_activity = -math.inf  # end of the last rep-like movement not counted, s
         self._t_first = math.nan  # the set's first sample, s
         self._reset_state()
 
@@ -286,11 +289,24 @@ class _Counter:
     # --- helpers for subclasses -----------------------------------------------------------------
     def _deadline_index(self, i: int, j: int) -> int | None:
         """History index in ``[i, j)`` at which the pause after the last rep runs out, or None."""
-        if not self.count or self._last_end is None:
+        deadline = self._pause_deadline()
+        if deadline is None:
             return None
-        deadline = self._last_end + self.max_pause_s
         k = i + int(np.searchsorted(self.h.t[i:j], deadline, side="left"))
         return k if k < j else None
+
+    def _pause_deadline(self) -> float | None:
+        """When the pause after the last rep runs out, s: ``max_pause_s`` after the last rep
+        or the last movement that looked like one but was not counted (a rep that starts
+        before the pause runs out keeps the set going, counted or not)."""
+        if not self.count or self._last_end is None:
+            return None
+        return max(self._last_end, self._last_activity) + self.max_pause_s
+
+    def _reject(self, t_end: float) -> None:
+        """A rep-like movement ending at ``t_end`` (s) that is not counted."""
+        self.rejected += 1
+        self._last_activity = max(self._last_activity, t_end)
 
     def _finish(self, k: int, at: float) -> None:
         self._finished = True
@@ -510,7 +526,9 @@ class SquatRepCounter(_Counter):
         max_pause_s: standing this long after a rep without starting another ends the set, s.
         min_rep_s, max_rep_s: a rep lasts this long, s (standing → standing).
         max_bottom_s: longest time the trunk may stay within 15 % of its deepest inclination;
-            crouching at the bar to change plates holds 2–6 s.
+            crouching at the bar to change plates holds 2–6 s. (A squat whose pelvis tucks
+            under at depth can dwell longer and is then not counted; the set goes on and the
+            flexion alarm still covers it.)
         settle_s: the rep is decided at the latest this long after the trunk passed ``up_deg``.
         v_floor_dps: slopes below this (°/s) count as "not moving" when finding the rep's ends.
         pelvis_min_deg: the pelvis is at least this far forward at both ends (a seated pelvis
@@ -566,8 +584,9 @@ class SquatRepCounter(_Counter):
                 j = first_true(x[i:hi] > self.down_deg, i)
                 late = self._deadline_index(i, hi)
                 if late is not None and late <= j:
-                    assert self._last_end is not None
-                    self._finish(late, self._last_end + self.max_pause_s)
+                    deadline = self._pause_deadline()
+                    assert deadline is not None
+                    self._finish(late, deadline)
                     return
                 if j == hi:
                     return
@@ -630,7 +649,7 @@ class SquatRepCounter(_Counter):
             and dwell <= self.max_bottom_s
             and peak <= self.max_trunk_deg
         ):
-            self.rejected += 1
+            self._reject(t_end)
             return
         # The bottom: trunk near its deepest and trunk and lumbar spine both still (the trunk
         # alone stays put while the pelvis tucks under at depth).
@@ -772,8 +791,9 @@ class PressRepCounter(_Counter):
                 j = first_true(ref - y[i:hi] > self.enter_deg, i)
                 late = self._deadline_index(i, hi)
                 if late is not None and late <= j:
-                    assert self._last_end is not None
-                    self._finish(late, self._last_end + self.max_pause_s)
+                    deadline = self._pause_deadline()
+                    assert deadline is not None
+                    self._finish(late, deadline)
                     return
                 if j == hi:
                     return
@@ -796,7 +816,7 @@ class PressRepCounter(_Counter):
                 if j == hi:
                     return
                 if too_long[j - i] and not back[j - i]:
-                    self.rejected += 1  # leaning back and staying there is not a press
+                    self._reject(float(t[j]))  # leaning back and staying there is not a press
                     self._mode = _NEUTRAL
                     i = j
                     continue
@@ -845,7 +865,7 @@ class PressRepCounter(_Counter):
             and shake <= self.max_hold_sd
             and self.min_rep_s <= t_end - t_start <= self.max_rep_s
         ):
-            self.rejected += 1
+            self._reject(t_end)
             return
         near = m + np.flatnonzero(seg <= float(y[p]) + 0.15 * depth)
         v_thr = max(0.3, _STILL_FRAC * float(np.abs(h.low_v[m : k + 1]).max()))
@@ -934,12 +954,14 @@ class JumpRepCounter(_Counter):
                 late = self._deadline_index(i, nxt)
                 # A landing whose fall began before the pause ran out still belongs to the set.
                 if late is not None and self._pending:
-                    assert self._last_end is not None
-                    if self._pending[0].t_free_fall < self._last_end + self.max_pause_s:
+                    deadline = self._pause_deadline()
+                    assert deadline is not None
+                    if self._pending[0].t_free_fall < deadline:
                         late = None
                 if late is not None:
-                    assert self._last_end is not None
-                    self._finish(late, self._last_end + self.max_pause_s)
+                    deadline = self._pause_deadline()
+                    assert deadline is not None
+                    self._finish(late, deadline)
                     return
                 if nxt >= hi:
                     return

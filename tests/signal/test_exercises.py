@@ -125,6 +125,20 @@ def test_crouching_at_the_bar_to_change_plates_is_not_a_squat() -> None:
     assert reps == []
 
 
+def test_a_rep_that_is_not_counted_keeps_the_set_going() -> None:
+    # Rep 2 dwells 3.2 s at the bottom (a squat whose pelvis tucks under; past max_bottom_s,
+    # so not counted) and ends after rep 1's 5 s pause has run out. The set must not end under
+    # it: rep 3 is counted (found by the validity benchmark: the set ended, and a later unsafe
+    # rep went without its alarm).
+    trunk = [(0, 0.0), (2, 0.0), (3.6, 42.0), (3.8, 42.0), (5.0, 0.0), (6.0, 0.0)]
+    trunk += [(7.6, 42.0), (10.8, 42.0), (12.0, 0.0), (13.0, 0.0)]
+    trunk += [(14.6, 42.0), (14.8, 42.0), (16.0, 0.0), (30.0, 0.0)]
+    reps, fins = run_blocks(SquatRepCounter(), synthetic(trunk))
+    assert len(reps) == 2
+    assert reps[1].t_start == pytest.approx(13.0, abs=0.3)
+    assert len(fins) == 1 and fins[0] > 16.0
+
+
 def test_bending_to_the_floor_is_not_a_squat() -> None:
     trunk = [(0, 0.0), (2, 0.0), (3.5, 95.0), (4.0, 95.0), (5.5, 0.0), (10, 0.0)]
     reps, _ = run_blocks(SquatRepCounter(), synthetic(trunk))
