@@ -31,7 +31,8 @@ class SensorConfig:
     """One sensor of an athlete.
 
     ``address`` is the BLE address (or the simulator's); ``rate_hz`` the sample rate
-    (0 = the family's default, :data:`DEFAULT_RATE_HZ`);
+    (0 = the family's default, :data:`DEFAULT_RATE_HZ`) — the accelerometer's when
+    ``gyro_rate_hz`` gives the gyroscope its own (MetaMotion only; ``None`` = ``rate_hz``);
     ``acc_range_g`` and ``gyro_range_dps`` the measuring ranges (±16 g keeps landings unclipped).
     """
 
@@ -44,6 +45,9 @@ class SensorConfig:
     gyro_range_dps: int = 2000
     #: Family-specific streaming mode (Movella DOT payload mode); ``None`` = the family default.
     mode: int | None = None
+    #: Gyroscope rate (Hz) when it differs from the accelerometer's ``rate_hz`` (MetaMotion);
+    #: ``None`` = ``rate_hz``. The two streams are merged at the faster rate.
+    gyro_rate_hz: float | None = None
 
     def __post_init__(self) -> None:
         if self.placement not in PLACEMENTS:
@@ -70,6 +74,26 @@ class SensorConfig:
             object.__setattr__(self, "rate_hz", DEFAULT_RATE_HZ[self.family])
         if not self.rate_hz > 0:
             raise ConfigError(f"sensor {self.address}: rate_hz must be positive")
+        gyro = self.gyro_rate_hz
+        if gyro is not None:
+            if isinstance(gyro, bool) or not isinstance(gyro, int | float) or not gyro > 0:
+                raise ConfigError(
+                    f"sensor {self.address}: gyro_rate_hz must be a positive number, got {gyro!r}"
+                )
+            object.__setattr__(self, "gyro_rate_hz", float(gyro))
+            if self.family != "metawear" and self.gyro_rate_hz != self.rate_hz:
+                raise ConfigError(
+                    f"sensor {self.address}: a {self.family} sensor streams acc and gyro "
+                    f"together, so gyro_rate_hz ({gyro:g}) must equal rate_hz "
+                    f"({self.rate_hz:g}) or be left out"
+                )
+
+    @property
+    def stream_rate_hz(self) -> float:
+        """Rate of the sensor's merged acc + gyro sample stream, Hz: the faster of the two."""
+        if self.gyro_rate_hz is None:
+            return self.rate_hz
+        return max(self.rate_hz, self.gyro_rate_hz)
 
 
 #: Default flexion levels as fractions of the athlete's calibrated maximum (published
@@ -200,6 +224,7 @@ _SENSOR_KEYS = {
     "acc_range_g",
     "gyro_range_dps",
     "mode",
+    "gyro_rate_hz",
 }
 
 

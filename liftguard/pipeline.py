@@ -48,12 +48,13 @@ class _SensorChannel:
         self.athlete = athlete.name
         self.sensor = sensor
         self.assembler: Assembler = assembler_for(sensor)
-        self.clock = HostClockSync(sensor.rate_hz)
+        rate = sensor.stream_rate_hz  # the merged acc + gyro stream's: the faster sensor's
+        self.clock = HostClockSync(rate)
         self.device_clock = DeviceClockSync()
-        self.orientation = OrientationEstimator(sensor.rate_hz)
+        self.orientation = OrientationEstimator(rate)
         self.samples = 0
-        self.health = SensorHealth(rate_hz=sensor.rate_hz)
-        self.wrist = VerticalTrack(sensor.rate_hz) if sensor.placement == "wrist" else None
+        self.health = SensorHealth(rate_hz=rate)
+        self.wrist = VerticalTrack(rate) if sensor.placement == "wrist" else None
 
     def stamp(self, raw: RawSamples) -> SampleBlock:
         if raw.t_device is not None:

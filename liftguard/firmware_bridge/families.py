@@ -22,8 +22,11 @@ def assembler_for(sensor: SensorConfig, *, chip: str | None = None) -> Assembler
     """A fresh assembler for ``sensor``'s family and wire configuration.
 
     ``chip`` is what module discovery reported on connect (MetaMotion: ``"bmi160"`` or
-    ``"bmi270"``); before a connection it defaults to the family's most common chip. Other
-    families take everything from the roster entry (rate, mode).
+    ``"bmi270"``); before a connection it defaults to the family's most common chip. A
+    MetaMotion's rates are ``rate_hz`` (accelerometer) and ``gyro_rate_hz`` (gyro, if
+    different); its assembler merges them at ``sensor.stream_rate_hz``. Other families take
+    everything from the roster entry (rate, mode; :class:`SensorConfig` refuses a separate gyro
+    rate for them).
     """
     if sensor.family == "metawear":
         return MetaWearAssembler.for_sensor(sensor, chip=chip or "bmi160")

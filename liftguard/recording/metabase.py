@@ -21,6 +21,7 @@ import numpy as np
 
 from liftguard.config import AthleteConfig, SensorConfig, SessionConfig
 from liftguard.errors import ConfigError
+from liftguard.firmware_bridge.metawear.resample import interpolate_onto
 from liftguard.inputs import StartSet
 from liftguard.recording.recorder import Recorder
 from liftguard.samples import FLAG_INTERPOLATED, SampleBlock
@@ -143,15 +144,12 @@ def pair_streams(streams: list[MetaBaseStream]) -> tuple[SampleBlock, float]:
         raise ConfigError(f"{acc.path.name} and {gyr.path.name} do not overlap in time")
     keep = (base.t_ms >= lo) & (base.t_ms <= hi)
     t_ms = base.t_ms[keep]
-    resampled = np.stack(
-        [np.interp(t_ms, other.t_ms, other.values[:, k]) for k in range(3)], axis=1
-    )
-    own = np.isin(t_ms, other.t_ms)
+    resampled, own = interpolate_onto(t_ms, other.t_ms, other.values)
     flags = np.where(own, 0, FLAG_INTERPOLATED).astype(np.uint8)
     quat = None
     if "quat" in by_kind:
         q = by_kind["quat"]
-        quat = np.stack([np.interp(t_ms, q.t_ms, q.values[:, k]) for k in range(4)], axis=1)
+        quat, _ = interpolate_onto(t_ms, q.t_ms, q.values)
         quat /= np.linalg.norm(quat, axis=1, keepdims=True)
     acc_v = base.values[keep] if base is acc else resampled
     gyr_v = base.values[keep] if base is gyr else resampled

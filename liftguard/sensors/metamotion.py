@@ -94,7 +94,7 @@ async def start_metamotion(
     Args:
         client: a connected :class:`~bleak.BleakClient` (fresh for this connection: a reused
             client can deliver every notification twice).
-        sensor: the roster entry (rate and ranges).
+        sensor: the roster entry (rates and ranges; ``gyro_rate_hz`` sets the gyro's own ODR).
         clock: session clock; each notification is stamped with ``clock.now()`` on arrival.
         on_data: receives ``(address, host_time, data)`` for every data notification.
         reply_timeout: seconds to wait for the module-discovery reply.
@@ -134,15 +134,16 @@ async def start_metamotion(
             f"{address}: no answer to module discovery; is this a MetaMotion?",
             reason="no_reply",
         ) from None
-    config = MetaWearConfig(
-        chip=chip_from_module_info(impl),
-        acc_range_g=sensor.acc_range_g,
-        gyro_range_dps=sensor.gyro_range_dps,
-        odr_hz=sensor.rate_hz,
-    )
+    config = MetaWearConfig.for_sensor(sensor, chip_from_module_info(impl))
     for cmd in configure_commands(config) + start_commands(config):
         await client.write_gatt_char(COMMAND_CHAR, cmd, response=False)
-    log.info("%s: %s streaming at %g Hz", address, config.chip, config.odr_hz)
+    log.info(
+        "%s: %s streaming acc at %g Hz, gyro at %g Hz",
+        address,
+        config.chip,
+        config.odr("acc"),
+        config.odr("gyr"),
+    )
     return MetaMotionConnection(client, sensor, config)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -51,6 +51,9 @@ from ._constants import (
     Chip,
     Stream,
 )
+
+if TYPE_CHECKING:
+    from liftguard.config import SensorConfig
 
 __all__ = [
     "DecodedPacket",
@@ -108,8 +111,12 @@ class MetaWearConfig:
         chip: IMU on the board, from module discovery (:func:`chip_from_module_info`).
         acc_range_g: accelerometer full scale, ±2, 4, 8 or 16 g.
         gyro_range_dps: gyro full scale, ±125, 250, 500, 1000 or 2000 °/s.
-        odr_hz: output data rate of both sensors, 25-800 Hz in powers of two times 100 Hz.
+        odr_hz: output data rate of the accelerometer (and of the gyro unless ``gyr_odr_hz``
+            says otherwise), 25-800 Hz in powers of two times 100 Hz.
         packed: three samples per notification (the only way past ~100 notifications/s).
+        gyr_odr_hz: the gyro's own output data rate, same choices; ``None`` = ``odr_hz``.
+            The Bosch chips run the two sensors at independent rates; the assembler merges
+            them onto the faster one's sample times.
     """
 
     chip: Literal["bmi160", "bmi270"] = "bmi160"
@@ -117,6 +124,7 @@ class MetaWearConfig:
     gyro_range_dps: int = 2000
     odr_hz: float = 100.0
     packed: bool = True
+    gyr_odr_hz: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.chip, str) or self.chip not in ACC_IMPLEMENTATION:
@@ -137,10 +145,42 @@ class MetaWearConfig:
         if isinstance(self.odr_hz, bool):
             raise ConfigError(f"odr_hz must be a number, got {self.odr_hz!r}", reason="bad_value")
         odr_code(self.odr_hz)
+        if self.gyr_odr_hz is not None:
+            if isinstance(self.gyr_odr_hz, bool) or not isinstance(self.gyr_odr_hz, int | float):
+                raise ConfigError(
+                    f"gyr_odr_hz must be a number, got {self.gyr_odr_hz!r}", reason="bad_value"
+                )
+            try:
+                odr_code(self.gyr_odr_hz)
+            except ConfigError as exc:
+                raise ConfigError(f"gyr_{exc}", reason=exc.reason) from None
         if not isinstance(self.packed, bool):
             raise ConfigError(
                 f"packed must be True or False, got {self.packed!r}", reason="bad_value"
             )
+
+    @classmethod
+    def for_sensor(cls, sensor: SensorConfig, chip: str = "bmi160") -> MetaWearConfig:
+        """The wire configuration of a roster sensor on a board with IMU ``chip``: ranges,
+        accelerometer rate ``rate_hz`` and gyro rate ``gyro_rate_hz`` (``None``: the same)."""
+        return cls(
+            chip=chip,  # type: ignore[arg-type]
+            acc_range_g=sensor.acc_range_g,
+            gyro_range_dps=sensor.gyro_range_dps,
+            odr_hz=sensor.rate_hz,
+            gyr_odr_hz=sensor.gyro_rate_hz,
+        )
+
+    def odr(self, stream: Stream) -> float:
+        """Output data rate of ``stream`` (``"acc"`` or ``"gyr"``), Hz."""
+        if stream == "gyr" and self.gyr_odr_hz is not None:
+            return float(self.gyr_odr_hz)
+        return float(self.odr_hz)
+
+    @property
+    def stream_rate_hz(self) -> float:
+        """Rate of the merged acc + gyro stream: the faster sensor's ODR, Hz."""
+        return max(self.odr("acc"), self.odr("gyr"))
 
     @property
     def acc_si_per_lsb(self) -> float:
@@ -347,15 +387,15 @@ def chip_from_module_info(acc_impl: int) -> Literal["bmi160", "bmi270"]:
 def configure_commands(config: MetaWearConfig) -> list[bytes]:
     """Config writes for COMMAND_CHAR: ``[acc config, gyro config]``, 4 bytes each.
 
-    ``03 03 b0 b1`` with b0 = ODR code | 0x20 (| 0x80 on BMI270) and b1 the chip's range code;
-    ``13 03 (ODR code | 0x20) range code``. Send while the sensors are stopped.
+    ``03 03 b0 b1`` with b0 = acc ODR code | 0x20 (| 0x80 on BMI270) and b1 the chip's range
+    code; ``13 03 (gyro ODR code | 0x20) range code``. Each sensor's config byte 0 carries its
+    own ODR (``config.odr("acc")``, ``config.odr("gyr")``). Send while the sensors are stopped.
     """
-    code = odr_code(config.odr_hz)
-    acc_b0 = code | CONFIG_BANDWIDTH_NORMAL
+    acc_b0 = odr_code(config.odr("acc")) | CONFIG_BANDWIDTH_NORMAL
     if config.chip == "bmi270":
         acc_b0 |= BMI270_ACC_PERFORMANCE
     acc_b1 = ACC_RANGE_CODE[config.chip][config.acc_range_g]
-    gyr_b0 = code | CONFIG_BANDWIDTH_NORMAL
+    gyr_b0 = odr_code(config.odr("gyr")) | CONFIG_BANDWIDTH_NORMAL
     gyr_b1 = GYRO_RANGE_CODE[config.gyro_range_dps]
     return [
         bytes((MODULE_ACCELEROMETER, REG_CONFIG, acc_b0, acc_b1)),

@@ -7,7 +7,8 @@ The firmware model, per sensor (accelerometer 0x03, gyro 0x13):
   config write while running takes effect at the next start (the SDK forbids configuring an
   active Bosch sensor);
 * power register 0x01 starts the sample clock: sample ``k`` is taken at device time
-  ``t0 + k / odr × (1 + clock_ppm·1e-6)``, ``k = 0, 1, …``;
+  ``t0 + k / odr × (1 + clock_ppm·1e-6)``, ``k = 0, 1, …``, with each sensor's own ODR from its
+  own config (accelerometer and gyro may run at different rates);
 * a command written at time ``t`` takes effect before a sample taken at exactly ``t``;
 * a sample is notified only while its data register is subscribed (``[mod, reg, 1]``) *and* the
   data interrupt is enabled (``[mod, 0x02, 1, 0]``); samples taken otherwise are lost;
@@ -350,7 +351,8 @@ class MetaMotionEmulator:
     def advance(self, now: float) -> list[Notification]:
         """Streaming notifications due up to and including device time ``now`` (s).
 
-        In time order, acc and gyro interleaved (acc first on equal times). Each is a single
+        In time order, acc and gyro interleaved (acc first on equal times), each sensor at its
+        own ODR. Each is a single
         sample (8 bytes) or a packed triple (20 bytes) on NOTIFY_CHAR, stamped with the time of
         its last sample.
         """
