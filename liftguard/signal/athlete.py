@@ -210,6 +210,26 @@ class AthleteMonitor:
         """
         if not self.wrist_only:
             return []
+
+        def count(part: slice) -> list[tuple[float, str, object]]:
+            if self._set is None or self._wrist_counter is None:
+                return []
+            current = self._set
+            upd = self._wrist_counter.update(WristBlock(t[part], h[part], still[part]))
+            out: list[tuple[float, str, object]] = [
+                (r.t_end, "rep", SetRep(current, r)) for r in upd.reps
+            ]
+            if upd.finished_at is not None:
+                out += self._end_set(upd.finished_at)
+            return out
+
+        return self._between_inputs(t, count)
+
+    def _between_inputs(
+        self, t: FloatArray, process: Callable[[slice], list[tuple[float, str, object]]]
+    ) -> list[tuple[float, str, object]]:
+        """Run ``process`` on the parts of ``t`` between queued inputs, applying each input
+        where the data reaches its time, so it acts on exactly the samples after it."""
         out: list[tuple[float, str, object]] = []
         start = 0
         while start < t.size:
@@ -217,13 +237,8 @@ class AthleteMonitor:
                 stop = int(np.searchsorted(t, self._inputs[0].t, side="left"))
             else:
                 stop = t.size
-            if stop > start and self._set is not None and self._wrist_counter is not None:
-                current = self._set
-                part = slice(start, stop)
-                upd = self._wrist_counter.update(WristBlock(t[part], h[part], still[part]))
-                out += [(r.t_end, "rep", SetRep(current, r)) for r in upd.reps]
-                if upd.finished_at is not None:
-                    out += self._end_set(upd.finished_at)
+            if stop > start:
+                out += process(slice(start, stop))
             if stop < t.size:
                 out += self._apply(self._inputs.pop(0))
             start = stop
@@ -252,23 +267,12 @@ class AthleteMonitor:
         self._processed_to = float(t[-1])
         upper.drop_before(self._processed_to + 1e-9)
         sacrum.drop_before(float(sacrum.t[max(0, np.searchsorted(sacrum.t, t[-1]) - 1)]))
-        out: list[tuple[float, str, object]] = []
-        start = 0
-        while start < t.size:
-            # Split the block at the next input so it acts on exactly the samples after it.
-            if self._inputs and self._inputs[0].t <= t[-1]:
-                stop = int(np.searchsorted(t, self._inputs[0].t, side="left"))
-            else:
-                stop = t.size
-            if stop > start:
-                part = slice(start, stop)
-                out += self._process(
-                    t[part], qu[part], qs[part], gyr[part], acc_u[part], acc_s[part]
-                )
-            if stop < t.size:
-                out += self._apply(self._inputs.pop(0))
-            start = stop
-        return out
+        return self._between_inputs(
+            t,
+            lambda part: self._process(
+                t[part], qu[part], qs[part], gyr[part], acc_u[part], acc_s[part]
+            ),
+        )
 
     def _apply(self, inp: Input) -> list[tuple[float, str, object]]:
         out: list[tuple[float, str, object]] = []
