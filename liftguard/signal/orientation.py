@@ -16,6 +16,22 @@ GRAVITY = 9.81
 #: been still since it started.
 TAU_ACC_S = 3.0
 SETTLING_TAU_ACC_S = 0.5
+#: VQF's rest detection (its defaults): the rate of turn within ``REST_TH_GYR_DEG_S`` of its
+#: low-pass (time constant ``REST_FILTER_TAU_S``) for 1.5 s.
+REST_TH_GYR_DEG_S = 2.0
+REST_FILTER_TAU_S = 0.5
+#: ... and the specific force within this of its low-pass, m/s². VQF's default (0.5 m/s²)
+#: lets a slow turn pass as rest. The gyro test cannot reject one: it looks at the rate's
+#: spread, and at its mean only against ``biasClip`` (5 °/s here, as the bias may be 3 °/s),
+#: so a body swaying at 1–3 °/s (hanging from a bar, settling after a landing) passes, and
+#: VQF's rest update, which trusts the low-passed rate to 0.03 °/s, takes the sway as gyro
+#: bias: 0.5 °/s off, which tilts the vertical by ~bias·tauAcc ≈ 1.5° through the next moves.
+#: The accelerometer's test does not depend on the bias: gravity turning at ω about a
+#: horizontal axis trails its low-pass (VQF's second-order Butterworth lags a ramp by its time
+#: constant) by ``g·ω·τ``. Set to that for ω = the gyro threshold, turns of the vertical faster
+#: than it are no rest either (sensor noise: ~0.03 m/s² at 200 Hz). Slower ones, and turns
+#: about the vertical, still pass (simulated sessions: bias error p99 0.2 °/s, was 0.5).
+REST_TH_ACC = GRAVITY * float(np.radians(REST_TH_GYR_DEG_S)) * REST_FILTER_TAU_S
 
 
 class _StandingAccOffset:
@@ -138,7 +154,15 @@ class OrientationEstimator:
         # uncertainty. The BMI160 in MetaMotions is specified to ±3 °/s zero-rate offset: with
         # the defaults VQF never detects rest for such a sensor, learns its bias only slowly
         # from motion, and inclination is off by ~3° for the first half minute.
-        self._vqf = VQF(1.0 / self.rate_hz, biasClip=5.0, biasSigmaInit=3.0, tauAcc=TAU_ACC_S)
+        self._vqf = VQF(
+            1.0 / self.rate_hz,
+            biasClip=5.0,
+            biasSigmaInit=3.0,
+            tauAcc=TAU_ACC_S,
+            restFilterTau=REST_FILTER_TAU_S,
+            restThGyr=REST_TH_GYR_DEG_S,
+            restThAcc=REST_TH_ACC,
+        )
         self._acc_offset = _StandingAccOffset(self.rate_hz)
         # Until the gyro bias is learned (at rest, after ~2 s), an unknown bias b tilts the
         # vertical by up to b·tauAcc (3 °/s · 3 s), and that decays only with tauAcc: the
