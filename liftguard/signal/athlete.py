@@ -334,7 +334,12 @@ class AthleteMonitor:
                     if self.frames is not None:
                         part = slice(start, k)
                         out += self._angles(
-                            t[part], qu[part], qs[part], gyr[part], acc_u[part], acc_s[part]
+                            t[part],
+                            (qu[part], uu[part]),
+                            (qs[part], us[part]),
+                            gyr[part],
+                            acc_u[part],
+                            acc_s[part],
                         )
                     start = k
                     self.frames = res.frames
@@ -346,7 +351,14 @@ class AthleteMonitor:
                     self._mounting.reset()
         if self.frames is not None and start < t.size:
             part = slice(start, None)
-            out += self._angles(t[part], qu[part], qs[part], gyr[part], acc_u[part], acc_s[part])
+            out += self._angles(
+                t[part],
+                (qu[part], uu[part]),
+                (qs[part], us[part]),
+                gyr[part],
+                acc_u[part],
+                acc_s[part],
+            )
         out.sort(key=lambda item: item[0])
         return out
 
@@ -365,17 +377,18 @@ class AthleteMonitor:
     def _angles(
         self,
         t: FloatArray,
-        qu: FloatArray,
-        qs: FloatArray,
+        upper: tuple[FloatArray, FloatArray],
+        sacrum: tuple[FloatArray, FloatArray],
         gyr: FloatArray,
         acc_u: FloatArray,
         acc_s: FloatArray,
     ) -> list[tuple[float, str, object]]:
+        """``upper``/``sacrum``: each sensor's ``(quat (N, 4), world up in its frame (N, 3))``."""
         out: list[tuple[float, str, object]] = []
         if t.size == 0 or self.frames is None:
             return out
         fu, fs = self.frames["upper"], self.frames["sacrum"]
-        uu, us = up_in_sensor(qu), up_in_sensor(qs)
+        (qu, uu), (qs, us) = upper, sacrum
         trunk = np.degrees(sagittal_inclination(uu, fu))
         pelvis = np.degrees(sagittal_inclination(us, fs))
         flexion = trunk - pelvis

@@ -27,10 +27,16 @@ PLACEMENTS = ("upper", "sacrum")
 
 @dataclass(frozen=True)
 class SegmentFrame:
-    """A body segment's axes in its sensor's frame: ``up``, ``forward``; ``(3,)`` unit vectors."""
+    """A body segment's axes in its sensor's frame: ``up``, ``forward`` and ``left``; ``(3,)``
+    orthogonal unit vectors."""
 
     up: FloatArray
     forward: FloatArray
+    #: ``up × forward``, the segment's left axis (derived; kept so it is computed once).
+    left: FloatArray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "left", np.cross(self.up, self.forward))
 
     @staticmethod
     def from_neutral_and_bend(up_neutral: FloatArray, up_bent: FloatArray) -> SegmentFrame:

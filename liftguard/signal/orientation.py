@@ -84,54 +84,74 @@ class _StandingAccOffset:
             return np.zeros(3)
         return self.offset * self.vertical
 
-    def needs(self) -> int:
-        """Samples still missing from the current window."""
-        return self.size - self._acc.shape[0]
+    def feed(self, acc: FloatArray, gyr: FloatArray) -> tuple[FloatArray, int | None]:
+        """Raw samples ``(N, 3)`` each; every window they complete is judged.
 
-    def correct(self, acc: FloatArray) -> FloatArray:
-        """``acc`` ``(N, 3)`` with the offset's direction taken out and its norm kept.
+        Returns:
+            ``(offset, moved)``: ``offset`` ``(N,)`` the offset (m/s², along
+            :attr:`vertical`) to remove from each sample — the one known before the sample's
+            window closed — and ``moved``, the index just after the first window in which the
+            sensor was not still (``None`` if none closed moving).
+        """
+        n = acc.shape[0]
+        held = self._acc.shape[0]
+        first_end = self.size - held  # index in this block where the pending window closes
+        whole = max(0, (n - first_end) // self.size + 1) if n >= first_end else 0
+        offsets = np.full(n, self.offset)
+        if whole == 0:
+            self._acc = np.concatenate([self._acc, acc])
+            self._gyr = np.concatenate([self._gyr, gyr])
+            return offsets, None
+        used = first_end + (whole - 1) * self.size
+        # Every window, the pending one first, as (W, size, 3): the same arithmetic for each,
+        # whichever block its samples came in.
+        acc_w = np.concatenate([self._acc, acc[:used]]).reshape(whole, self.size, 3)
+        gyr_w = np.concatenate([self._gyr, gyr[:used]]).reshape(whole, self.size, 3)
+        self._acc, self._gyr = acc[used:].copy(), gyr[used:].copy()
+        g_mean = gyr_w.mean(axis=1)
+        a_mean = acc_w.mean(axis=1)
+        moving = (
+            (np.linalg.norm(g_mean, axis=1) > self.GYR_MEAN)
+            | (np.abs(gyr_w - g_mean[:, None, :]).max(axis=(1, 2)) > self.GYR_SPREAD)
+            | (np.linalg.norm(acc_w - a_mean[:, None, :], axis=2).max(axis=1) > self.ACC_SPREAD)
+        )
+        norms = np.linalg.norm(a_mean, axis=1)
+        moved: int | None = None
+        for w in range(whole):
+            end = first_end + w * self.size
+            if moving[w]:
+                if moved is None:
+                    moved = end
+                continue
+            self._learn(float(norms[w]), a_mean[w] / norms[w])
+            # Samples of the following windows are corrected with what is known now.
+            offsets[end:] = self.offset
+        return offsets, moved
+
+    def _learn(self, norm: float, direction: FloatArray) -> None:
+        """A still window whose mean specific force has ``norm`` (m/s²) along ``direction``."""
+        if abs(norm - GRAVITY) > self.LIMIT:
+            return
+        if self.vertical is None:
+            self.vertical = direction
+        elif float(direction @ self.vertical) < self._cos_cone:
+            return
+        # |g·v + β·v + b⊥| ≈ g + β near the vertical v: the raw norm's excess is β.
+        self._windows = min(self._windows + 1, self.MAX_WINDOWS)
+        self.offset += (norm - GRAVITY - self.offset) / self._windows
+
+    def correct(self, acc: FloatArray, offset: FloatArray) -> FloatArray:
+        """``acc`` ``(N, 3)`` with ``offset`` ``(N,)`` along the vertical taken out and each
+        sample's norm kept.
 
         Only the direction matters for the vertical; keeping the norm keeps the step, when the
         offset is first learned, out of VQF's rest detection (which watches the raw signal).
         """
-        if self.vertical is None or self.offset == 0.0:
+        if self.vertical is None or not offset.any():
             return np.ascontiguousarray(acc)
-        fixed = acc - self.offset * self.vertical
+        fixed = acc - offset[:, None] * self.vertical
         scale = np.linalg.norm(acc, axis=1) / np.maximum(np.linalg.norm(fixed, axis=1), 1e-9)
         return np.ascontiguousarray(fixed * scale[:, None])
-
-    def add(self, acc: FloatArray, gyr: FloatArray) -> bool | None:
-        """Raw samples (at most :meth:`needs`); a full window is judged and emptied.
-
-        Returns:
-            ``None`` while the window fills, then whether the sensor was still during it.
-        """
-        self._acc = np.concatenate([self._acc, acc])
-        self._gyr = np.concatenate([self._gyr, gyr])
-        if self._acc.shape[0] < self.size:
-            return None
-        acc, gyr = self._acc, self._gyr
-        self._acc, self._gyr = np.zeros((0, 3)), np.zeros((0, 3))
-        g_mean = gyr.mean(axis=0)
-        a_mean = acc.mean(axis=0)
-        if (
-            float(np.linalg.norm(g_mean)) > self.GYR_MEAN
-            or float(np.max(np.abs(gyr - g_mean))) > self.GYR_SPREAD
-            or float(np.max(np.linalg.norm(acc - a_mean, axis=1))) > self.ACC_SPREAD
-        ):
-            return False
-        norm = float(np.linalg.norm(a_mean))
-        direction = a_mean / norm
-        if abs(norm - GRAVITY) > self.LIMIT:
-            return True
-        if self.vertical is None:
-            self.vertical = direction
-        elif float(direction @ self.vertical) < self._cos_cone:
-            return True
-        # |g·v + β·v + b⊥| ≈ g + β near the vertical v: the raw norm's excess is β.
-        self._windows = min(self._windows + 1, self.MAX_WINDOWS)
-        self.offset += (norm - GRAVITY - self.offset) / self._windows
-        return True
 
 
 class OrientationEstimator:
@@ -184,20 +204,20 @@ class OrientationEstimator:
             return np.zeros((0, 4))
         if not self._initialised:
             self._align_to_gravity(block.acc[0])
-        # Samples up to the end of the offset estimator's window use the offset known before it.
+        # Each sample is corrected with the offset known before its window closed.
+        offset, moved = self._acc_offset.feed(block.acc, block.gyr)
+        acc = self._acc_offset.correct(block.acc, offset)
+        gyr = np.ascontiguousarray(block.gyr)
         parts: list[FloatArray] = []
-        start, n = 0, len(block)
-        while start < n:
-            stop = min(n, start + self._acc_offset.needs())
-            acc, gyr = block.acc[start:stop], block.gyr[start:stop]
-            out = self._vqf.updateBatch(np.ascontiguousarray(gyr), self._acc_offset.correct(acc))
-            parts.append(out["quat6D"])
-            if self._acc_offset.add(acc, gyr) is False and self._settling:
-                # The first movement ends the settling (decided at window ends, which are
-                # sample counts: independent of how the stream is cut into blocks).
-                self._settling = False
-                self._vqf.setTauAcc(TAU_ACC_S)
-            start = stop
+        if self._settling and moved is not None:
+            # The first movement ends the settling (decided at window ends, which are sample
+            # counts: independent of how the stream is cut into blocks).
+            parts.append(self._vqf.updateBatch(gyr[:moved], acc[:moved])["quat6D"])
+            self._settling = False
+            self._vqf.setTauAcc(TAU_ACC_S)
+            gyr, acc = gyr[moved:], acc[moved:]
+        if gyr.shape[0]:
+            parts.append(self._vqf.updateBatch(gyr, acc)["quat6D"])
         quat: FloatArray = parts[0] if len(parts) == 1 else np.concatenate(parts)
         return quat
 

@@ -175,5 +175,4 @@ def nlerp(t: FloatArray, ts: FloatArray, qs: FloatArray) -> FloatArray:
 
 def left_axis(frame: SegmentFrame) -> FloatArray:
     """The segment's left axis in its sensor frame, ``(3,)``: ``up × forward``."""
-    left: FloatArray = np.cross(frame.up, frame.forward)
-    return left
+    return frame.left
