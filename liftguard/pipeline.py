@@ -118,13 +118,16 @@ class Pipeline:
     def _check_rate(self, ch: _SensorChannel, host_time: float, n: int) -> None:
         measured = ch.health.samples_arrived(host_time, n)
         if measured is not None:
-            self._degraded(
-                ch.athlete,
-                host_time,
-                DegradedKind.RATE,
-                f"{ch.sensor.placement} sensor sends {measured:.0f} samples/s, "
-                f"configured {ch.sensor.rate_hz:g} Hz",
-            )
+            self._rate_alert(ch, host_time, measured)
+
+    def _rate_alert(self, ch: _SensorChannel, host_time: float, measured: float) -> None:
+        self._degraded(
+            ch.athlete,
+            host_time,
+            DegradedKind.RATE,
+            f"{ch.sensor.placement} sensor sends {measured:.0f} samples/s, "
+            f"configured {ch.sensor.stream_rate_hz:g} Hz",
+        )
 
     def tick(self, now: float) -> None:
         """Session time is ``now``, whether or not data came: notice silent sensors.
@@ -164,11 +167,11 @@ class Pipeline:
         counts = (
             raw.arrivals()[1].tolist() if raw is not None and len(raw) else [0] * len(host_times)
         )
-        for h, n in zip(host_times.tolist(), counts, strict=True):
-            if ch.health.on_data(h):
+        for h, measured in ch.health.packets_arrived(host_times.tolist(), counts):
+            if measured is None:
                 self.sensor_state(address, h, "streaming", detail="data again")
-            if n:
-                self._check_rate(ch, h, n)
+            else:
+                self._rate_alert(ch, h, measured)
         if raw is not None and len(raw):
             self.feed_samples(address, ch.stamp(raw))
 

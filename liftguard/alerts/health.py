@@ -71,6 +71,45 @@ class SensorHealth:
             return measured
         return None
 
+    def packets_arrived(
+        self, host_times: list[float], counts: list[int]
+    ) -> list[tuple[float, float | None]]:
+        """:meth:`on_data` then, for packets that completed samples, :meth:`samples_arrived`,
+        for a run of packets in arrival order (replay batches them; one tight loop instead of
+        two method calls per notification).
+
+        Returns:
+            ``(host_time, None)`` where a stale episode ended and ``(host_time, measured
+            rate)`` where the rate alert fires, in order.
+        """
+        out: list[tuple[float, float | None]] = []
+        last, start, got = self.last_host, self._window_start, self._window_samples
+        check = self.rate_hz > 0 and not self.rate_alerted
+        for h, n in zip(host_times, counts, strict=True):
+            if last is not None and h - last > STALE_S:
+                start = None  # a gap: the rate is measured afresh after it
+            last = h
+            if self.stale:
+                self.stale = False
+                out.append((h, None))
+            if not (n and check):
+                continue
+            if start is None:
+                start, got = h, 0
+                continue
+            got += n
+            span = h - start
+            if span < RATE_WINDOW_S:
+                continue
+            measured = got / span
+            start, got = h, 0
+            if abs(measured / self.rate_hz - 1.0) > RATE_TOLERANCE:
+                self.rate_alerted = True
+                check = False
+                out.append((h, measured))
+        self.last_host, self._window_start, self._window_samples = last, start, got
+        return out
+
     def on_connected(self, t: float) -> None:
         self.connected = True
         self.stale = False

@@ -148,3 +148,35 @@ def test_the_right_rate_with_a_burst_of_lost_packets_is_not_a_rate_alert() -> No
     s.t += 0.6  # a 0.6 s outage, then normal again
     s.stream(8.0)
     assert s.alerts("sensor_rate") == []
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_run_of_packets_judges_health_as_packet_by_packet(seed: int) -> None:
+    # Replay hands the health checks a run of packets at once; live, one at a time. Gaps
+    # (restarting the rate window), stale episodes ending and a slow sensor alike.
+    from liftguard.alerts.health import SensorHealth
+
+    rng = np.random.default_rng(seed)
+    steps = rng.choice([0.03, 0.03, 0.05, 0.4], size=400, p=[0.6, 0.2, 0.19, 0.01])
+    hosts = np.cumsum(steps).tolist()
+    counts = rng.choice([0, 2, 3], size=400).tolist()
+    one, run = SensorHealth(rate_hz=100.0), SensorHealth(rate_hz=100.0)
+    one.on_connected(0.0)
+    run.on_connected(0.0)
+    expected: list[tuple[float, float | None]] = []
+    cuts = sorted(rng.choice(np.arange(1, 400), size=12, replace=False).tolist())
+    for a, b in zip([0, *cuts], [*cuts, 400], strict=True):
+        for h, n in zip(hosts[a:b], counts[a:b], strict=True):
+            if one.on_data(h):
+                expected.append((h, None))
+            if n and (m := one.samples_arrived(h, n)) is not None:
+                expected.append((h, m))
+        got_run = run.packets_arrived(hosts[a:b], counts[a:b])
+        assert got_run == [e for e in expected if a <= hosts.index(e[0]) < b]
+        for s in (one, run):
+            s.check(hosts[b - 1] + 0.3)  # a tick between runs may find the sensor stale
+    assert (run.last_host, run.stale, run.rate_alerted) == (
+        one.last_host,
+        one.stale,
+        one.rate_alerted,
+    )
