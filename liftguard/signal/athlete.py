@@ -323,6 +323,17 @@ class AthleteMonitor:
     ) -> list[tuple[float, str, object]]:
         out: list[tuple[float, str, object]] = []
         uu, us = up_in_sensor(qu), up_in_sensor(qs)
+
+        def angles(part: slice) -> list[tuple[float, str, object]]:
+            return self._angles(
+                t[part],
+                (qu[part], uu[part]),
+                (qs[part], us[part]),
+                gyr[part],
+                acc_u[part],
+                acc_s[part],
+            )
+
         start = 0
         if self._calibrator.active:
             self._collect_neutral(t, qu, qs)
@@ -332,15 +343,7 @@ class AthleteMonitor:
                     # New axes apply from the sample after the calibration finished.
                     k = int(np.searchsorted(t, res.t, side="right"))
                     if self.frames is not None:
-                        part = slice(start, k)
-                        out += self._angles(
-                            t[part],
-                            (qu[part], uu[part]),
-                            (qs[part], us[part]),
-                            gyr[part],
-                            acc_u[part],
-                            acc_s[part],
-                        )
+                        out += angles(slice(start, k))
                     start = k
                     self.frames = res.frames
                     self.max_flexion_deg = res.max_flexion_deg
@@ -350,15 +353,7 @@ class AthleteMonitor:
                     )
                     self._mounting.reset()
         if self.frames is not None and start < t.size:
-            part = slice(start, None)
-            out += self._angles(
-                t[part],
-                (qu[part], uu[part]),
-                (qs[part], us[part]),
-                gyr[part],
-                acc_u[part],
-                acc_s[part],
-            )
+            out += angles(slice(start, None))
         out.sort(key=lambda item: item[0])
         return out
 
