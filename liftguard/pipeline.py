@@ -240,7 +240,7 @@ class Pipeline:
         monitor = self._athletes[ch.athlete]
         if ch.wrist is not None:
             _, h, still = ch.wrist.update(block.t, quat, block.acc, block.gyr)
-            outputs = monitor.push_wrist(block.t, h, still)
+            outputs = monitor.push_wrist(block.t, h, still, acc_norm)
         else:
             outputs = monitor.push(ch.sensor.placement, block.t, quat, gyr_norm, acc_norm)
         for t, kind, payload in outputs:

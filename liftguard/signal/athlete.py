@@ -13,7 +13,6 @@ from liftguard.config import Thresholds
 from liftguard.inputs import Calibrate, Input, StartSet
 from liftguard.signal.calibration import Calibrator, SegmentFrame
 from liftguard.signal.exercises import (
-    EXERCISE_ALIASES,
     BackAngles,
     RepCounter,
     RepMetrics,
@@ -29,7 +28,12 @@ from liftguard.signal.spine import (
     sagittal_inclination,
     up_in_sensor,
 )
-from liftguard.signal.wrist import WRIST_EXERCISES, WristBlock, WristRepCounter
+from liftguard.signal.wrist import (
+    WristBlock,
+    WristJumpCounter,
+    WristRepCounter,
+    wrist_counter_for,
+)
 
 #: Both sensors turning slower than this (rad/s) is "still" (heading re-zero, mounting check).
 STILL_GYRO = 0.15
@@ -132,7 +136,7 @@ class AthleteMonitor:
     ) -> None:
         self.name = name
         self.wrist_only = "wrist" in placements and not {"upper", "sacrum"} <= set(placements)
-        self._wrist_counter: WristRepCounter | None = None
+        self._wrist_counter: WristRepCounter | WristJumpCounter | None = None
         self._buf = {"upper": _Buffer(), "sacrum": _Buffer()}
         self._processed_to = -np.inf
         self._inputs: list[Input] = []
@@ -194,7 +198,7 @@ class AthleteMonitor:
         return self._run()
 
     def push_wrist(
-        self, t: FloatArray, h: FloatArray, still: BoolArray
+        self, t: FloatArray, h: FloatArray, still: BoolArray, acc_norm: FloatArray | None = None
     ) -> list[tuple[float, str, object]]:
         """Add the wrist sensor's height track (see
         :class:`~liftguard.signal.wrist.VerticalTrack`); it counts reps only for an athlete
@@ -204,6 +208,7 @@ class AthleteMonitor:
             t: ``(N,)`` session seconds.
             h: ``(N,)`` height change, m.
             still: ``(N,)`` the sensor at rest.
+            acc_norm: ``(N,)`` specific-force norm, m/s² (drops from the bar; default 1 g).
 
         Returns:
             Outputs as :meth:`push`.
@@ -215,7 +220,8 @@ class AthleteMonitor:
             if self._set is None or self._wrist_counter is None:
                 return []
             current = self._set
-            upd = self._wrist_counter.update(WristBlock(t[part], h[part], still[part]))
+            acc = None if acc_norm is None else acc_norm[part]
+            upd = self._wrist_counter.update(WristBlock(t[part], h[part], still[part], acc))
             out: list[tuple[float, str, object]] = [
                 (r.t_end, "rep", SetRep(current, r)) for r in upd.reps
             ]
@@ -289,9 +295,9 @@ class AthleteMonitor:
                 self._counter = counter_for(inp.exercise, target_reps=planned)
             except ValueError:
                 self._counter = None  # an exercise we cannot count: the alarm still runs
-            self._wrist_counter = None
-            if self.wrist_only and EXERCISE_ALIASES.get(inp.exercise) in WRIST_EXERCISES:
-                self._wrist_counter = WristRepCounter(inp.exercise, target_reps=planned)
+            self._wrist_counter = (
+                wrist_counter_for(inp.exercise, target_reps=planned) if self.wrist_only else None
+            )
             # Levels are fixed per set: fractions of the maximum calibrated so far.
             th = self._thresholds_for(inp.exercise)
             warning, alarm = th.levels(self.max_flexion_deg)

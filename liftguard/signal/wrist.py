@@ -14,7 +14,8 @@ offset). The last condition matters: moving at the peak of its acceleration, the
 specific force is steady too, but not at the resting value.
 
 Spine angles need the back sensors: a wrist-only athlete gets rep counts and tempo, and no
-flexion alarm. Jumping chin-ups are not counted from the wrist.
+flexion alarm. Jumping chin-ups are counted from the drop instead (:class:`WristJumpCounter`):
+the hand lets go of the bar and the wrist falls freely with the body.
 """
 
 from __future__ import annotations
@@ -27,8 +28,17 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from liftguard._types import BoolArray, FloatArray
 from liftguard.signal.exercises import EXERCISE_ALIASES, ExerciseUpdate, RepMetrics
+from liftguard.signal.landings import GRAVITY as _G
+from liftguard.signal.landings import LandingDetector
 
-__all__ = ["WRIST_EXERCISES", "VerticalTrack", "WristBlock", "WristRepCounter"]
+__all__ = [
+    "WRIST_EXERCISES",
+    "VerticalTrack",
+    "WristBlock",
+    "WristJumpCounter",
+    "WristRepCounter",
+    "wrist_counter_for",
+]
 
 #: Exercises :class:`WristRepCounter` counts, and the direction each rep starts in (+1 up).
 WRIST_EXERCISES: dict[str, int] = {"press": +1, "deadlift": +1, "squat": -1}
@@ -169,11 +179,13 @@ class VerticalTrack:
 @dataclass(frozen=True)
 class WristBlock:
     """One block of a wrist sensor, every field ``(N,)``: ``t`` session s, ``h`` height
-    change m (+ up) and ``still`` (see :class:`VerticalTrack`)."""
+    change m (+ up) and ``still`` (see :class:`VerticalTrack`), ``acc`` specific-force norm
+    m/s² (default: 1 g throughout)."""
 
     t: FloatArray
     h: FloatArray
     still: BoolArray
+    acc: FloatArray | None = None
 
 
 _SEEK, _OUT, _BACK = range(3)
@@ -378,3 +390,113 @@ class WristRepCounter:
         self._last_end = t_end
         if self.target_reps is not None and self.count >= self.target_reps:
             self._finished = True
+
+
+class WristJumpCounter:
+    """Counts jumping chin-ups from a wrist sensor alone: one rep per drop from the bar.
+
+    Letting go of the bar, the wrist falls freely with the body (< 0.2 g for the whole drop,
+    0.14–0.3 s) and is loaded again at the landing (> 1.1 g within 0.4 s: the arms take the
+    impact the sacrum feels at 2.5–6 g late and softly, and may unload once more on the way —
+    a higher threshold lost such drops). The dip before the jump to the bar unloads the wrist
+    too, but for under 0.1 s; the jump itself does not (the arms swing up), so a free fall of
+    at least ``min_free_fall_s`` is a drop.
+
+    Args:
+        min_free_fall_s: shortest free fall that is a drop, s.
+        max_pause_s: after a rep's landing, this long without another drop ends the set, s
+            (landing to the next drop takes a reset, the jump, the pull-up, the lowering and a
+            hang: up to 16 s in the simulator).
+        target_reps: the set's planned reps (None: not known); the set ends when they are done.
+    """
+
+    def __init__(
+        self,
+        *,
+        min_free_fall_s: float = 0.12,
+        max_pause_s: float = 20.0,
+        target_reps: int | None = None,
+    ) -> None:
+        if target_reps is not None and target_reps < 1:
+            raise ValueError(f"target_reps must be at least 1, got {target_reps}")
+        self.min_free_fall_s = float(min_free_fall_s)
+        self.max_pause_s = float(max_pause_s)
+        self.target_reps = target_reps
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new set."""
+        self.count = 0
+        self._detector = LandingDetector(
+            min_free_fall_s=self.min_free_fall_s,
+            impact_g=1.1,
+            low_rate_impact_g=1.1,
+            impact_window_s=0.4,
+        )
+        self._last_end: float | None = None
+        self._finished = False
+
+    def update(self, block: WristBlock) -> ExerciseUpdate:
+        """Feed the next block; see :class:`~liftguard.signal.exercises.ExerciseUpdate`."""
+        t = np.asarray(block.t, np.float64)
+        n = t.size
+        candidate = np.full(n, self.count + 1, dtype=np.int64)
+        reps: list[RepMetrics] = []
+        if self._finished or n == 0:
+            return ExerciseUpdate(candidate, reps, [], None, 0 if self._finished else n)
+        acc = np.full(n, _G) if block.acc is None else np.asarray(block.acc, np.float64)
+        events = self._detector.update(t, acc, acc)
+        for ev in events:
+            k = ev.index
+            if self._last_end is not None:
+                deadline = self._last_end + self.max_pause_s
+                if ev.t_free_fall >= deadline:
+                    late = int(np.searchsorted(t, deadline, side="left"))
+                    self._finished = True
+                    return ExerciseUpdate(candidate, reps, [], deadline, late)
+            land = ev.landing
+            self.count += 1
+            candidate[k:] += 1
+            reps.append(
+                RepMetrics(
+                    rep=self.count,
+                    t_start=ev.t_free_fall,
+                    t_end=land.t_peak,
+                    duration_s=land.t_peak - ev.t_free_fall,
+                    eccentric_s=math.nan,
+                    concentric_s=math.nan,
+                    peak_flexion_deg=math.nan,
+                    flexion_at_liftoff_deg=None,
+                    trunk_range_deg=math.nan,
+                    peak_landing_acc_g=None,
+                    landing_flexion_deg=None,
+                    phases=(
+                        ("flight", ev.t_free_fall, land.t_impact),
+                        ("landing", land.t_impact, land.t_peak),
+                    ),
+                )
+            )
+            self._last_end = land.t_peak
+            if self.target_reps is not None and self.count >= self.target_reps:
+                self._finished = True
+                return ExerciseUpdate(candidate, reps, [], float(t[k]), k + 1)
+        if self._last_end is not None:
+            deadline = self._last_end + self.max_pause_s
+            late = int(np.searchsorted(t, deadline, side="left"))
+            if late < n:
+                self._finished = True
+                return ExerciseUpdate(candidate, reps, [], deadline, late)
+        return ExerciseUpdate(candidate, reps, [], None, n)
+
+
+def wrist_counter_for(
+    exercise: str, *, target_reps: int | None = None
+) -> WristRepCounter | WristJumpCounter | None:
+    """The wrist-only counter for ``exercise`` (aliases as
+    :data:`~liftguard.signal.exercises.EXERCISE_ALIASES`), or None for one it cannot count."""
+    kind = EXERCISE_ALIASES.get(exercise.strip().lower(), "")
+    if kind == "jumping_chinup":
+        return WristJumpCounter(target_reps=target_reps)
+    if kind in WRIST_EXERCISES:
+        return WristRepCounter(exercise, target_reps=target_reps)
+    return None
