@@ -1,12 +1,12 @@
 """Rep counting from a wrist sensor alone, against simulated ground truth.
 
-Population: simulated athletes whose seeds no test uses (300000 + i), each doing two planned
-sets of five of press, deadlift, back squat and jumping chin-ups (warm-up free:
+Population: simulated athletes whose seeds no test uses (300000 + i), each doing two
+planned sets of five of press, deadlift, back squat and jumping chin-ups (warm-up free:
 ``Program.from_list``), wearing a wrist sensor of family ``metawear``/``dot``/``witmotion``
-(cycling; each family's noise, bias, scale and range). Only the wrist is in the roster, so the pipeline counts from it
-(:mod:`liftguard.signal.wrist`). The simulated sensor's samples enter the real
-:class:`~liftguard.pipeline.Pipeline` as decoded blocks of 40 ms (the codecs are validated
-byte-exact elsewhere), the supervisor's ``set`` inputs at their times.
+(cycling; each family's noise, bias, scale and range). Only the wrist is in the roster, so
+the pipeline counts from it (:mod:`liftguard.signal.wrist`). The simulated sensor's samples
+enter the real :class:`~liftguard.pipeline.Pipeline` as decoded blocks of 40 ms (the codecs
+are validated byte-exact elsewhere), the supervisor's ``set`` inputs at their times.
 
 Measured: sets with the exact rep count (and within one), per exercise; rep-boundary error
 (start and end vs the truth's rep window — for jumping chin-ups the wrist's rep is the drop,
