@@ -161,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Connect every sensor of the roster (one scan, serialised connects, automatic "
             "reconnects), run the pipeline and record the session. Supervisor commands are "
             "read from standard input, one per line: 'calibrate [ATHLETE...]', "
-            "'set ATHLETE EXERCISE [REPS]', 'ack ALERT_ID', 'quit'."
+            "'set ATHLETE EXERCISE [REPS]' (default 5; the set ends when they are done, 0: "
+            "on a pause), 'ack ALERT_ID', 'quit'."
         ),
     )
     live.add_argument("--config", required=True, type=Path, metavar="SESSION.toml")

@@ -5,7 +5,8 @@ every sensor streaming; the pipeline, recorder and event stream are the demo's. 
 supervisor's inputs arrive as lines on standard input (the dashboard will send the same):
 
     calibrate [ATHLETE ...]          everyone (or the named) stand still 3 s, then bend and return
-    set ATHLETE EXERCISE [REPS]      ATHLETE starts the next set of EXERCISE (default 5 reps)
+    set ATHLETE EXERCISE [REPS]      ATHLETE starts the next set of EXERCISE (default 5 reps; the
+                                     set ends when they are done, 0: when the athlete pauses)
     ack ALERT_ID                     the supervisor saw the alert
     quit                             end the session
 """
