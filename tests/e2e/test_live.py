@@ -156,6 +156,8 @@ def test_supervisor_commands_become_inputs() -> None:
     assert p.parse("set anna deadlift", 2.0) == StartSet(2.0, "anna", "deadlift", 1, 5)
     assert p.parse("set anna deadlift 3", 3.0) == StartSet(3.0, "anna", "deadlift", 2, 3)
     assert p.parse("set beth squat", 3.0) == StartSet(3.0, "beth", "squat", 1, 5)
+    # 0 planned reps: an open set, ended by a pause (the monitor treats 0 as "not known")
+    assert p.parse("set beth squat 0", 3.5) == StartSet(3.5, "beth", "squat", 2, 0)
     assert p.parse("ack anna-1", 4.0) == Acknowledge(4.0, "anna-1")
     assert p.parse("quit", 5.0) == "quit"
     assert p.parse("   ", 5.0) is None
