@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 __all__ = ["CLIP_REPEAT_S", "RATE_TOLERANCE", "STALE_S", "DegradedKind", "SensorHealth"]
 
 #: Seconds without a notification after which a connected sensor is stale.
@@ -20,6 +22,8 @@ CLIP_REPEAT_S = 10.0
 RATE_TOLERANCE = 0.1
 #: How much arrival history the rate check looks at (seconds of host time).
 RATE_WINDOW_S = 5.0
+#: Runs of at least this many packets are judged with array operations.
+VECTOR_MIN_PACKETS = 24
 
 
 class DegradedKind:
@@ -82,6 +86,8 @@ class SensorHealth:
             ``(host_time, None)`` where a stale episode ended and ``(host_time, measured
             rate)`` where the rate alert fires, in order.
         """
+        if len(host_times) >= VECTOR_MIN_PACKETS:
+            return self._packets_vector(host_times, counts)
         out: list[tuple[float, float | None]] = []
         last, start, got = self.last_host, self._window_start, self._window_samples
         check = self.rate_hz > 0 and not self.rate_alerted
@@ -108,6 +114,64 @@ class SensorHealth:
                 check = False
                 out.append((h, measured))
         self.last_host, self._window_start, self._window_samples = last, start, got
+        return out
+
+    def _packets_vector(
+        self, host_times: list[float], counts: list[int]
+    ) -> list[tuple[float, float | None]]:
+        """:meth:`packets_arrived` with array operations: one step per rate window (5 s) or
+        gap instead of one per packet. The loop above is the reference it must match.
+        """
+        out: list[tuple[float, float | None]] = []
+        h = np.asarray(host_times, dtype=np.float64)
+        c = np.asarray(counts, dtype=np.int64)
+        m = h.size
+        if self.stale:
+            self.stale = False
+            out.append((host_times[0], None))
+        before = np.nan if self.last_host is None else self.last_host
+        gap = h - np.concatenate(([before], h[:-1])) > STALE_S
+        gaps = np.flatnonzero(gap)
+        self.last_host = host_times[-1]
+        start, got = self._window_start, self._window_samples
+        if self.rate_hz <= 0 or self.rate_alerted:
+            if gaps.size:
+                start = None
+            self._window_start, self._window_samples = start, got
+            return out
+        filled = np.flatnonzero(c > 0)
+        total = np.concatenate(([0], np.cumsum(c)))
+        i = 0
+        while i < m:
+            g = int(gaps[np.searchsorted(gaps, i)]) if gaps.size and gaps[-1] >= i else m
+            if g == i:
+                start = None  # a gap: the rate is measured afresh after it
+            if start is None:
+                nxt = int(np.searchsorted(filled, i))
+                if nxt == filled.size:
+                    break
+                i = int(filled[nxt])
+                start, got = host_times[i], 0
+                i += 1
+                continue
+            # The window closes at the first packet with samples whose span reaches the length.
+            closes = (c[i:g] > 0) & ~(h[i:g] - start < RATE_WINDOW_S)
+            k = i + int(np.argmax(closes)) if closes.any() else g
+            if k == g:
+                got += int(total[g] - total[i])
+                i = g
+                continue
+            got += int(total[k + 1] - total[i])
+            measured = got / (host_times[k] - start)
+            start, got = host_times[k], 0
+            i = k + 1
+            if abs(measured / self.rate_hz - 1.0) > RATE_TOLERANCE:
+                self.rate_alerted = True
+                out.append((host_times[k], measured))
+                if gaps.size and gaps[-1] >= i:
+                    start = None
+                break
+        self._window_start, self._window_samples = start, got
         return out
 
     def on_connected(self, t: float) -> None:

@@ -17,6 +17,13 @@ import numpy as np
 import numpy.typing as npt
 
 from liftguard._types import FloatArray
+from liftguard.signal._envelope import (
+    VECTOR_MIN_PACKETS,
+    deque_after,
+    first_true,
+    ordered,
+    windowed_min,
+)
 
 __all__ = ["DeviceClockSync", "HostClockSync"]
 
@@ -74,16 +81,38 @@ class HostClockSync:
             ``(sum(counts),)`` float64 seconds, strictly increasing across calls.
         """
         keep = counts > 0
-        hosts, ns = host_times[keep].tolist(), counts[keep].tolist()
-        if not ns:
+        hosts = np.asarray(host_times, dtype=np.float64)[keep]
+        sizes = np.asarray(counts, dtype=np.int64)[keep]
+        m = sizes.size
+        if m == 0:
             return np.zeros(0)
+        starts = np.empty(m)
+        vector = m >= VECTOR_MIN_PACKETS and ordered(hosts, self._bounds)
+        i = 0
+        while i < m:
+            if vector and m - i >= VECTOR_MIN_PACKETS:
+                # Array operations up to the first packet that needs a decision (a gap, or a
+                # fall of the offset estimate), which the loop then takes.
+                done = self._run(hosts[i:], sizes[i:], starts[i:])
+                i += done
+                if i == m:
+                    break
+                end = i + 1
+            else:
+                end = m
+            starts[i:end] = self._loop(hosts[i:end].tolist(), sizes[i:end].tolist())
+            i = end
+        within = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        t: FloatArray = np.repeat(starts, sizes) + within * (1.0 / self.rate_hz)
+        return t
+
+    def _loop(self, hosts: list[float], ns: list[int]) -> list[float]:
+        """The reference: one packet at a time, plain floats (the live per-notification cost)."""
         period = 1.0 / self.rate_hz
         bounds = self._bounds
         window, gap_s, rate = self.window_s, self.gap_s, self.rate_hz
         index, last_t = self._next_index, self._last_t
         starts: list[float] = []
-        # A plain-float loop (one step per packet, no numpy inside): this is the per-packet
-        # cost of every live notification and of replay.
         for host_time, n in zip(hosts, ns, strict=True):
             if bounds:
                 late = host_time - (bounds[0][1] + (index + n - 1) * period)
@@ -108,10 +137,37 @@ class HostClockSync:
             index += n
             last_t = t0 + (n - 1) * period
         self._next_index, self._last_t = index, last_t
-        sizes = np.asarray(ns, dtype=np.int64)
-        within = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        t: FloatArray = np.repeat(np.asarray(starts), sizes) + within * period
-        return t
+        return starts
+
+    def _run(self, hosts: FloatArray, ns: npt.NDArray[np.int64], starts: FloatArray) -> int:
+        """:meth:`_loop`'s arithmetic on arrays, for the leading packets that need no decision.
+
+        Writes their first-sample times into ``starts`` and returns how many there were.
+        """
+        period = 1.0 / self.rate_hz
+        prior = self._bounds
+        index = self._next_index + np.concatenate(([0], np.cumsum(ns[:-1])))
+        last_index = index + ns - 1
+        bound = hosts - last_index * period
+        all_h = np.concatenate([[h for h, _ in prior], hosts])
+        all_b = np.concatenate([[b for _, b in prior], bound])
+        env = windowed_min(all_h, all_b, len(prior), self.window_s)
+        # A gap: the packet came later than its samples could have been measured, judged
+        # against the envelope before it (none before the first packet ever).
+        env_before = np.concatenate(([prior[0][1] if prior else np.inf], env[:-1]))
+        late = hosts - (env_before + last_index * period)
+        t0 = env + index * period
+        prev_last = np.concatenate(
+            ([-np.inf if self._last_t is None else self._last_t], (t0 + (ns - 1) * period)[:-1])
+        )
+        done = min(first_true(late > self.gap_s), first_true(t0 <= prev_last))
+        if done == 0:
+            return 0
+        starts[:done] = t0[:done]
+        self._bounds = deque_after(all_h, all_b, len(prior) + done - 1, self.window_s)
+        self._next_index = int(index[done - 1] + ns[done - 1])
+        self._last_t = float(t0[done - 1] + (ns[done - 1] - 1) * period)
+        return done
 
 
 class DeviceClockSync:
@@ -152,28 +208,72 @@ class DeviceClockSync:
             ``(sum(counts),)`` session seconds, strictly increasing across calls.
         """
         keep = counts > 0
-        hosts, ns = host_times[keep].tolist(), counts[keep].tolist()
-        if not ns:
+        hosts = np.asarray(host_times, dtype=np.float64)[keep]
+        sizes = np.asarray(counts, dtype=np.int64)[keep]
+        m = sizes.size
+        if m == 0:
             return np.zeros(0)
-        device = t_device.tolist()
+        device = np.asarray(t_device, dtype=np.float64)
+        ends = np.cumsum(sizes)
+        first_dev, last_dev = device[ends - sizes], device[ends - 1]
+        offsets = np.empty(m)
+        vector = m >= VECTOR_MIN_PACKETS and ordered(hosts, self._bounds)
+        i = 0
+        while i < m:
+            if vector and m - i >= VECTOR_MIN_PACKETS:
+                i += self._run(hosts[i:], first_dev[i:], last_dev[i:], offsets[i:])
+                if i == m:
+                    break
+                end = i + 1
+            else:
+                end = m
+            offsets[i:end] = self._loop(
+                hosts[i:end].tolist(), first_dev[i:end].tolist(), last_dev[i:end].tolist()
+            )
+            i = end
+        t: FloatArray = device + np.repeat(offsets, sizes)
+        return t
+
+    def _loop(self, hosts: list[float], first: list[float], last: list[float]) -> list[float]:
+        """The reference: one packet at a time (first and last device second of each)."""
         bounds, window, last_t = self._bounds, self.window_s, self._last_t
         offsets: list[float] = []
-        pos = 0
-        for host_time, n in zip(hosts, ns, strict=True):
-            bound = host_time - device[pos + n - 1]
+        for host_time, d0, d1 in zip(hosts, first, last, strict=True):
+            bound = host_time - d1
             while bounds and bounds[-1][1] >= bound:
                 bounds.pop()
             bounds.append((host_time, bound))
             while bounds[0][0] < host_time - window and len(bounds) > 1:
                 bounds.popleft()
             offset = bounds[0][1]
-            if last_t is not None and device[pos] + offset <= last_t:
+            if last_t is not None and d0 + offset <= last_t:
                 # The offset estimate fell (a packet faster than any before it): shift this
                 # packet just past the previous sample rather than move time backwards.
-                offset = last_t + 1e-6 - device[pos]
+                offset = last_t + 1e-6 - d0
             offsets.append(offset)
-            last_t = device[pos + n - 1] + offset
-            pos += n
+            last_t = d1 + offset
         self._last_t = last_t
-        t: FloatArray = t_device + np.repeat(np.asarray(offsets), np.asarray(ns, dtype=np.int64))
-        return t
+        return offsets
+
+    def _run(
+        self, hosts: FloatArray, first: FloatArray, last: FloatArray, offsets: FloatArray
+    ) -> int:
+        """:meth:`_loop` on arrays for the leading packets whose offset did not fall.
+
+        Writes their offsets into ``offsets`` and returns how many there were.
+        """
+        prior = self._bounds
+        bound = hosts - last
+        all_h = np.concatenate([[h for h, _ in prior], hosts])
+        all_b = np.concatenate([[b for _, b in prior], bound])
+        env = windowed_min(all_h, all_b, len(prior), self.window_s)
+        prev_last = np.concatenate(
+            ([-np.inf if self._last_t is None else self._last_t], (last + env)[:-1])
+        )
+        done = first_true(first + env <= prev_last)
+        if done == 0:
+            return 0
+        offsets[:done] = env[:done]
+        self._bounds = deque_after(all_h, all_b, len(prior) + done - 1, self.window_s)
+        self._last_t = float(last[done - 1] + env[done - 1])
+        return done

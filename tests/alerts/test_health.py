@@ -150,8 +150,12 @@ def test_the_right_rate_with_a_burst_of_lost_packets_is_not_a_rate_alert() -> No
     assert s.alerts("sensor_rate") == []
 
 
-@pytest.mark.parametrize("seed", range(20))
-def test_a_run_of_packets_judges_health_as_packet_by_packet(seed: int) -> None:
+@pytest.mark.parametrize("rate_hz", [100.0, 46.0])  # a slow sensor; about the right rate
+@pytest.mark.parametrize("n_cuts", [0, 3, 12])
+@pytest.mark.parametrize("seed", range(8))
+def test_a_run_of_packets_judges_health_as_packet_by_packet(
+    seed: int, n_cuts: int, rate_hz: float
+) -> None:
     # Replay hands the health checks a run of packets at once; live, one at a time. Gaps
     # (restarting the rate window), stale episodes ending and a slow sensor alike.
     from liftguard.alerts.health import SensorHealth
@@ -160,11 +164,11 @@ def test_a_run_of_packets_judges_health_as_packet_by_packet(seed: int) -> None:
     steps = rng.choice([0.03, 0.03, 0.05, 0.4], size=400, p=[0.6, 0.2, 0.19, 0.01])
     hosts = np.cumsum(steps).tolist()
     counts = rng.choice([0, 2, 3], size=400).tolist()
-    one, run = SensorHealth(rate_hz=100.0), SensorHealth(rate_hz=100.0)
+    one, run = SensorHealth(rate_hz=rate_hz), SensorHealth(rate_hz=rate_hz)
     one.on_connected(0.0)
     run.on_connected(0.0)
     expected: list[tuple[float, float | None]] = []
-    cuts = sorted(rng.choice(np.arange(1, 400), size=12, replace=False).tolist())
+    cuts = sorted(rng.choice(np.arange(1, 400), size=n_cuts, replace=False).tolist())
     for a, b in zip([0, *cuts], [*cuts, 400], strict=True):
         for h, n in zip(hosts[a:b], counts[a:b], strict=True):
             if one.on_data(h):
@@ -180,3 +184,8 @@ def test_a_run_of_packets_judges_health_as_packet_by_packet(seed: int) -> None:
         one.stale,
         one.rate_alerted,
     )
+    if not one.rate_alerted:
+        assert (run._window_start, run._window_samples) == (
+            one._window_start,
+            one._window_samples,
+        )

@@ -168,3 +168,69 @@ def test_device_stamping_is_the_same_in_any_batches_and_never_goes_back(
     ]
     assert np.array_equal(np.concatenate(parts), whole)
     assert np.all(np.diff(whole) > 0)
+
+
+# --- batches of any size reproduce the live, packet-by-packet times -----------------------
+
+
+def _rough_stream(seed: int, n: int = 900) -> tuple[np.ndarray, np.ndarray]:
+    """Host times and counts with everything at once: jitter, latency that drops (the offset
+    estimate falls), lost runs of packets (gaps), packets completing no sample, long stalls."""
+    rng = np.random.default_rng(seed)
+    counts = rng.choice([0, 1, 2, 3], size=n, p=[0.1, 0.3, 0.3, 0.3]).astype(np.int64)
+    true_last = (np.cumsum(counts) - 1) / RATE
+    lat = 0.03 + rng.uniform(0, 0.04, n)
+    lat[rng.random(n) < 0.03] = 0.002  # an unusually fast packet: the envelope falls
+    lat[rng.random(n) < 0.01] += 0.6  # a stall longer than the gap threshold
+    hosts = np.maximum.accumulate(true_last + lat)  # a host clock never goes back
+    keep = rng.random(n) > 0.02
+    keep[200:260] = False  # 60 packets lost
+    return hosts[keep], counts[keep]
+
+
+@settings(max_examples=60, deadline=None)
+@given(cuts=st.lists(st.integers(1, 799), max_size=8), seed=st.integers(0, 10_000))
+def test_host_stamping_in_any_batches_equals_packet_by_packet_to_the_bit(
+    cuts: list[int], seed: int
+) -> None:
+    hosts, counts = _rough_stream(seed)
+    live = HostClockSync(RATE)
+    expected = [live.stamp_packets(hosts[k : k + 1], counts[k : k + 1]) for k in range(len(hosts))]
+    sync = HostClockSync(RATE)
+    edges = [0, *sorted({c for c in cuts if c < len(hosts)}), len(hosts)]
+    got = [sync.stamp_packets(hosts[a:b], counts[a:b]) for a, b in itertools.pairwise(edges)]
+    assert np.array_equal(np.concatenate(got), np.concatenate(expected))
+    assert (sync.gaps, sync.lost_samples) == (live.gaps, live.lost_samples)
+    assert sync.offset == live.offset
+
+
+def test_host_times_out_of_order_are_stamped_as_live_does() -> None:
+    hosts, counts = _rough_stream(3, n=200)
+    hosts = hosts.copy()
+    hosts[50], hosts[51] = hosts[51], hosts[50]  # an edited recording
+    live = HostClockSync(RATE)
+    expected = np.concatenate([live.stamp(h, int(n)) for h, n in zip(hosts, counts, strict=True)])
+    assert np.array_equal(HostClockSync(RATE).stamp_packets(hosts, counts), expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(cuts=st.lists(st.integers(1, 999), max_size=6), seed=st.integers(0, 10_000))
+def test_device_stamping_with_falling_offsets_equals_packet_by_packet_to_the_bit(
+    cuts: list[int], seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    t_dev, hosts, _ = device_packets(1000, jitter=0.04, seed=seed)
+    fast = rng.random(1000) < 0.03
+    hosts = np.maximum.accumulate(np.where(fast, hosts - 0.035, hosts))
+    counts = np.ones(1000, np.int64)
+    live = DeviceClockSync()
+    one = [slice(k, k + 1) for k in range(1000)]
+    expected = np.concatenate([live.stamp_packets(t_dev[s], hosts[s], counts[s]) for s in one])
+    sync = DeviceClockSync()
+    edges = [0, *sorted(set(cuts)), 1000]
+    got = [
+        sync.stamp_packets(t_dev[a:b], hosts[a:b], counts[a:b])
+        for a, b in itertools.pairwise(edges)
+    ]
+    assert np.array_equal(np.concatenate(got), expected)
+    assert sync.offset == live.offset
