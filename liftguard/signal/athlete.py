@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -13,6 +14,7 @@ from liftguard.config import Thresholds
 from liftguard.inputs import Calibrate, Input, StartSet
 from liftguard.signal.calibration import Calibrator, SegmentFrame
 from liftguard.signal.exercises import (
+    EXERCISE_ALIASES,
     BackAngles,
     RepCounter,
     RepMetrics,
@@ -39,6 +41,11 @@ from liftguard.signal.wrist import (
 STILL_GYRO = 0.15
 #: Both segments within this of neutral (degrees, sagittal and lateral) is "upright".
 UPRIGHT_DEG = 10.0
+#: Exercises whose reps a wrist worn with the back sensors counts (the back sees a press
+#: only as a lean or arch of a few degrees; the bar's travel is half a metre).
+WRIST_ASSISTED = frozenset({"press"})
+#: Back angles kept for the spine metrics of wrist-counted reps, at most (s).
+ASSIST_HISTORY_S = 600.0
 
 __all__ = ["AngleSamples", "AthleteMonitor", "SetAlarm", "SetLanding", "SetRep"]
 
@@ -111,6 +118,40 @@ class _Buffer:
             self.acc = self.acc[k:]
 
 
+class _AngleHistory:
+    """The back's lumbar flexion and trunk inclination (degrees) at session times (s), kept in
+    the blocks they came in."""
+
+    def __init__(self) -> None:
+        self._blocks: list[tuple[FloatArray, FloatArray, FloatArray]] = []
+
+    def append(self, t: FloatArray, flexion: FloatArray, trunk: FloatArray) -> None:
+        if t.size:
+            self._blocks.append((t, flexion, trunk))
+
+    def drop_before(self, t: float) -> None:
+        while self._blocks and self._blocks[0][0][-1] < t:
+            self._blocks.pop(0)
+
+    def peak_and_range(self, t0: float, t1: float) -> tuple[float, float]:
+        """Peak flexion and trunk range over ``[t0, t1]``; NaN if no angles cover it."""
+        flex, trunk = [], []
+        for t, f, tr in self._blocks:
+            if t[-1] < t0 or t[0] > t1:
+                continue
+            inside = (t >= t0) & (t <= t1)
+            flex.append(f[inside])
+            trunk.append(tr[inside])
+        if not flex or not sum(x.size for x in flex):
+            return math.nan, math.nan
+        tr_all = np.concatenate(trunk)
+        return float(np.concatenate(flex).max()), float(tr_all.max() - tr_all.min())
+
+
+def _assisted(exercise: str) -> bool:
+    return EXERCISE_ALIASES.get(exercise.strip().lower(), "") in WRIST_ASSISTED
+
+
 class AthleteMonitor:
     """Calibration, lumbar angles, rep counting and the flexion alarm for one athlete.
 
@@ -123,7 +164,18 @@ class AthleteMonitor:
         placements: the placements of the athlete's sensors. Without both back sensors
             (``upper`` and ``sacrum``) but with a ``wrist``, reps are counted from the wrist
             (:mod:`liftguard.signal.wrist`: press, deadlift, squat) and nothing measures the
-            spine: each set start says so (``"no_spine"``).
+            spine: each set start says so (``"no_spine"``). With the back sensors *and* a
+            wrist, the wrist counts the press (:data:`WRIST_ASSISTED`), see below.
+
+    Press with a wrist sensor: the back path stays in charge of everything safety-critical —
+    the flexion alarm, the set's start and end, calibration — and never waits for the wrist, so
+    a wrist that lags or drops out cannot delay an alarm. The wrist's own counter (fed the same
+    ``set`` inputs at the wrist's sample times) decides the reps: their number, window and
+    eccentric/concentric times come from the bar's travel. Each is reported once the back has
+    been processed past its end, with peak lumbar flexion and trunk range taken from the back's
+    angles over its window, so its content does not depend on which stream arrived first. An
+    alarm's ``rep`` stays the back counter's numbering (it is raised before the wrist can
+    know the rep). If the back sensors are lost, wrist reps wait for them to return.
     """
 
     def __init__(
@@ -136,7 +188,17 @@ class AthleteMonitor:
     ) -> None:
         self.name = name
         self.wrist_only = "wrist" in placements and not {"upper", "sacrum"} <= set(placements)
+        self.wrist_assist = "wrist" in placements and not self.wrist_only
         self._wrist_counter: WristRepCounter | WristJumpCounter | None = None
+        # The wrist stream's own view of the program (wrist-assisted athletes): the inputs
+        # still ahead of its data, its set and counter, reps waiting for the back to catch up.
+        self._wrist_inputs: list[Input] = []
+        self._wrist_set: StartSet | None = None
+        self._assist_counter: WristRepCounter | WristJumpCounter | None = None
+        self._assist_pending: list[SetRep] = []
+        self._wrist_to = -np.inf
+        self._history = _AngleHistory()
+        self._assisted = False
         self._buf = {"upper": _Buffer(), "sacrum": _Buffer()}
         self._processed_to = -np.inf
         self._inputs: list[Input] = []
@@ -165,6 +227,9 @@ class AthleteMonitor:
         """Queue a supervisor input; it takes effect when the data reaches ``inp.t``."""
         self._inputs.append(inp)
         self._inputs.sort(key=lambda i: i.t)
+        if self.wrist_assist and isinstance(inp, StartSet):
+            self._wrist_inputs.append(inp)
+            self._wrist_inputs.sort(key=lambda i: i.t)
 
     def push(
         self,
@@ -195,14 +260,18 @@ class AthleteMonitor:
         if buf is None:
             return []
         buf.push(t, quat, gyr_norm, np.full(t.shape, 9.81) if acc_norm is None else acc_norm)
-        return self._run()
+        out = self._run()
+        if self._assist_pending:
+            out += self._release_assisted()
+        return out
 
     def push_wrist(
         self, t: FloatArray, h: FloatArray, still: BoolArray, acc_norm: FloatArray | None = None
     ) -> list[tuple[float, str, object]]:
         """Add the wrist sensor's height track (see
-        :class:`~liftguard.signal.wrist.VerticalTrack`); it counts reps only for an athlete
-        without back sensors.
+        :class:`~liftguard.signal.wrist.VerticalTrack`). It counts the reps of an athlete
+        without back sensors, and the presses of one with them (see the class docstring);
+        otherwise it is not used.
 
         Args:
             t: ``(N,)`` session seconds.
@@ -213,6 +282,8 @@ class AthleteMonitor:
         Returns:
             Outputs as :meth:`push`.
         """
+        if self.wrist_assist:
+            return self._push_assist(t, h, still, acc_norm)
         if not self.wrist_only:
             return []
 
@@ -232,22 +303,87 @@ class AthleteMonitor:
         return self._between_inputs(t, count)
 
     def _between_inputs(
-        self, t: FloatArray, process: Callable[[slice], list[tuple[float, str, object]]]
+        self,
+        t: FloatArray,
+        process: Callable[[slice], list[tuple[float, str, object]]],
+        queue: list[Input] | None = None,
+        apply: Callable[[Input], list[tuple[float, str, object]]] | None = None,
     ) -> list[tuple[float, str, object]]:
         """Run ``process`` on the parts of ``t`` between queued inputs, applying each input
-        where the data reaches its time, so it acts on exactly the samples after it."""
+        where the data reaches its time, so it acts on exactly the samples after it.
+
+        ``queue``/``apply``: another stream's inputs and how it takes them (default: the back
+        path's).
+        """
+        inputs = self._inputs if queue is None else queue
+        act = self._apply if apply is None else apply
         out: list[tuple[float, str, object]] = []
         start = 0
         while start < t.size:
-            if self._inputs and self._inputs[0].t <= t[-1]:
-                stop = int(np.searchsorted(t, self._inputs[0].t, side="left"))
+            if inputs and inputs[0].t <= t[-1]:
+                stop = int(np.searchsorted(t, inputs[0].t, side="left"))
             else:
                 stop = t.size
             if stop > start:
                 out += process(slice(start, stop))
             if stop < t.size:
-                out += self._apply(self._inputs.pop(0))
+                out += act(inputs.pop(0))
             start = stop
+        return out
+
+    def _push_assist(
+        self, t: FloatArray, h: FloatArray, still: BoolArray, acc_norm: FloatArray | None
+    ) -> list[tuple[float, str, object]]:
+        """The wrist of an athlete who also wears the back sensors: count wrist-assisted sets."""
+
+        def count(part: slice) -> list[tuple[float, str, object]]:
+            counter, current = self._assist_counter, self._wrist_set
+            if counter is None or current is None:
+                return []
+            acc = None if acc_norm is None else acc_norm[part]
+            upd = counter.update(WristBlock(t[part], h[part], still[part], acc))
+            self._assist_pending += [SetRep(current, r) for r in upd.reps]
+            if upd.finished_at is not None:
+                self._wrist_set = None
+            return []
+
+        self._between_inputs(t, count, self._wrist_inputs, self._apply_wrist)
+        if t.size:
+            self._wrist_to = float(t[-1])
+        self._trim_history()
+        return self._release_assisted()
+
+    def _apply_wrist(self, inp: Input) -> list[tuple[float, str, object]]:
+        if isinstance(inp, StartSet):
+            planned = inp.target_reps if inp.target_reps > 0 else None
+            assisted = _assisted(inp.exercise)
+            self._wrist_set = inp if assisted else None
+            self._assist_counter = (
+                wrist_counter_for(inp.exercise, target_reps=planned) if assisted else None
+            )
+        return []
+
+    def _trim_history(self) -> None:
+        # Reps still to come start after the wrist's last samples minus a rep's length; the
+        # cap bounds memory when the wrist has gone silent.
+        keep_from = self._wrist_to - 60.0
+        if self._assist_pending:
+            keep_from = min(keep_from, self._assist_pending[0].rep.t_start)
+        self._history.drop_before(max(keep_from, self._processed_to - ASSIST_HISTORY_S))
+
+    def _release_assisted(self) -> list[tuple[float, str, object]]:
+        """Wrist-counted reps the back has been processed past, with its spine metrics."""
+        out: list[tuple[float, str, object]] = []
+        waiting: list[SetRep] = []
+        for item in self._assist_pending:
+            r = item.rep
+            if r.t_end > self._processed_to:
+                waiting.append(item)
+                continue
+            peak, trunk_range = self._history.peak_and_range(r.t_start, r.t_end)
+            metrics = replace(r, peak_flexion_deg=peak, trunk_range_deg=trunk_range)
+            out.append((r.t_end, "rep", SetRep(item.set, metrics)))
+        self._assist_pending = waiting
         return out
 
     def _run(self) -> list[tuple[float, str, object]]:
@@ -298,6 +434,9 @@ class AthleteMonitor:
             self._wrist_counter = (
                 wrist_counter_for(inp.exercise, target_reps=planned) if self.wrist_only else None
             )
+            # The wrist counts this set's reps; the back's counter still numbers the reps for
+            # the alarm and ends the set.
+            self._assisted = self.wrist_assist and _assisted(inp.exercise)
             # Levels are fixed per set: fractions of the maximum calibrated so far.
             th = self._thresholds_for(inp.exercise)
             warning, alarm = th.levels(self.max_flexion_deg)
@@ -407,6 +546,9 @@ class AthleteMonitor:
         bend, twist = (np.degrees(a) for a in bend_and_twist(qu, qs, fu, fs, offsets))
         if self._on_angles is not None:
             self._on_angles(AngleSamples(t, trunk, pelvis, flexion, bend, twist))
+        if self.wrist_assist:
+            self._history.append(t, flexion, trunk)
+            self._trim_history()
         tilt_u = np.degrees(np.arccos(np.clip(uu @ fu.up, -1.0, 1.0)))
         tilt_s = np.degrees(np.arccos(np.clip(us @ fs.up, -1.0, 1.0)))
         bad = self._mounting.update(t, still, tilt_u, tilt_s, side_s, flexion, bend)
@@ -427,9 +569,9 @@ class AthleteMonitor:
         triggers = self._alarm.update(t[:s], flexion[:s], upd.candidate[:s], np.ones(s, bool))
         alarmed = {trg.rep for trg in triggers if trg.severity == "alarm"} | self._alarmed
         self._alarmed = alarmed
-        timed: list[tuple[float, str, object]] = [
-            (r.t_end, "rep", SetRep(current, r)) for r in upd.reps
-        ]
+        timed: list[tuple[float, str, object]] = (
+            [] if self._assisted else [(r.t_end, "rep", SetRep(current, r)) for r in upd.reps]
+        )
         timed += [(trg.t, "flexion_alarm", SetAlarm(current, trg)) for trg in triggers]
         timed += [(ld.t_impact, "landing", SetLanding(current, ld)) for ld in upd.landings]
         level = self._alarm.threshold_deg

@@ -124,7 +124,9 @@ class RepMetrics:
     of the absorption, and from there back to standing). ``peak_flexion_deg``: largest lumbar
     flexion in the window (raw angles). ``flexion_at_liftoff_deg``: lumbar flexion when the bar
     leaves the floor (deadlift only, else None). ``trunk_range_deg``: range of the (smoothed)
-    trunk inclination in the window. ``peak_landing_acc_g``: sacral landing peak (jumps only, else
+    trunk inclination in the window (a press counted by a wrist worn with the back sensors:
+    the raw inclination's, and its phases are the wrist's ``concentric`` and ``eccentric``).
+    ``peak_landing_acc_g``: sacral landing peak (jumps only, else
     None). ``landing_flexion_deg``: peak lumbar flexion within 400 ms after the impact (jumps
     only, else None). ``phases``: ``(name, t0, t1)`` in order — squat ``eccentric``, ``bottom``,
     ``concentric``; press and deadlift ``concentric``, ``lockout``, ``eccentric``; jumping
