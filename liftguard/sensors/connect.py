@@ -70,14 +70,16 @@ def check_sensor(sensor: SensorConfig) -> None:
     """
     if sensor.family == "metawear":
         try:
-            # The chip is only known after module discovery; either one checks rate and ranges.
-            MetaWearConfig(
-                acc_range_g=sensor.acc_range_g,
-                gyro_range_dps=sensor.gyro_range_dps,
-                odr_hz=sensor.rate_hz,
-            )
+            # The chip is only known after module discovery; either one checks rates and ranges.
+            MetaWearConfig.for_sensor(sensor)
         except ConfigError as exc:
-            raise ConfigError(f"sensor {sensor.address}: {exc}", reason=exc.reason) from None
+            # Name the roster's keys, not the wire configuration's.
+            message = str(exc)
+            for wire, roster in (("gyr_odr_hz", "gyro_rate_hz"), ("odr_hz", "rate_hz")):
+                if message.startswith(wire):
+                    message = roster + message[len(wire) :]
+                    break
+            raise ConfigError(f"sensor {sensor.address}: {message}", reason=exc.reason) from None
     elif sensor.family == "dot":
         DotConfig.for_sensor(sensor)
     elif sensor.family == "witmotion":
