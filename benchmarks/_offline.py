@@ -35,7 +35,7 @@ from liftguard.config import AthleteConfig, SensorConfig, SessionConfig, Thresho
 from liftguard.events import Event
 from liftguard.firmware_bridge import dot, metawear, witmotion
 from liftguard.firmware_bridge.emulation import EmulatedDevice, Notification
-from liftguard.inputs import Calibrate, Input, StartSet
+from liftguard.inputs import Input
 from liftguard.pipeline import Pipeline
 from liftguard.signal.athlete import AngleSamples
 from liftguard.sim import SimulatedAthlete
@@ -212,14 +212,7 @@ class OfflineSession:
 
     def inputs(self) -> list[Input]:
         """The supervisor's inputs of every script, on the session clock, in time order."""
-        out: list[Input] = []
-        for w in self.wearers:
-            for s in w.sim.inputs:
-                t = s.t + self.offset
-                if s.kind == "calibrate":
-                    out.append(Calibrate(t=t, athletes=(w.sim.name,)))
-                elif s.kind == "set":
-                    out.append(StartSet(t, w.sim.name, s.exercise, s.set, s.target_reps))
+        out = [i for w in self.wearers for i in w.sim.pipeline_inputs(offset=self.offset)]
         out.sort(key=lambda i: i.t)
         return out
 

@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._common import table, write
 from liftguard.config import AthleteConfig, SensorConfig, SessionConfig, Thresholds
 from liftguard.events import AlertEvent, Event, RepEvent
-from liftguard.inputs import Calibrate, StartSet
+from liftguard.inputs import StartSet
 from liftguard.pipeline import Pipeline
 from liftguard.samples import SampleBlock
 from liftguard.sim import Program, SimulatedAthlete, build_session_athlete
@@ -113,11 +113,8 @@ def _with_back(
     p = Pipeline(config, on_event=events.append)
     for s in roster:
         p.sensor_connected(BACK_ADDRESS[s], 0.0)
-    for inp in sim.inputs:
-        if inp.kind == "calibrate":
-            p.input(Calibrate(inp.t))
-        else:
-            p.input(StartSet(inp.t, "w", inp.exercise, inp.set, inp.target_reps))
+    for inp in sim.pipeline_inputs(athlete="w"):
+        p.input(inp)
     t = np.arange(0.0, sim.duration, 1.0 / rate)
     data = {s: sim.sensors[s].imu(t)[:2] for s in roster}
     step = max(1, round(0.04 * rate))

@@ -20,7 +20,7 @@ from liftguard.firmware_bridge.dot import DotEmulator
 from liftguard.firmware_bridge.emulation import EmulatedDevice, MotionSource
 from liftguard.firmware_bridge.metawear import MetaMotionEmulator
 from liftguard.firmware_bridge.witmotion import WitMotionEmulator
-from liftguard.inputs import Calibrate, Input, StartSet
+from liftguard.inputs import Input
 from liftguard.sim import (
     FaultSpec,
     Program,
@@ -128,15 +128,7 @@ class Cast:
 
     def inputs(self, offset: float) -> list[Input]:
         """The supervisor's inputs of every athlete's script, shifted by ``offset``, in order."""
-        inputs: list[Input] = []
-        for sim in self.sims:
-            for s in sim.inputs:
-                if s.kind == "calibrate":
-                    inputs.append(Calibrate(t=s.t + offset, athletes=(sim.name,)))
-                elif s.kind == "set":
-                    inputs.append(
-                        StartSet(s.t + offset, sim.name, s.exercise, s.set, s.target_reps)
-                    )
+        inputs = [i for sim in self.sims for i in sim.pipeline_inputs(offset=offset)]
         inputs.sort(key=lambda i: i.t)
         return inputs
 

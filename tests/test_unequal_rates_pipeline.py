@@ -34,7 +34,6 @@ from liftguard.firmware_bridge.metawear import (
     parse_module_info,
     start_commands,
 )
-from liftguard.inputs import Calibrate, Input, StartSet
 from liftguard.pipeline import Pipeline
 from liftguard.signal.athlete import AngleSamples
 from liftguard.sim import SimulatedAthlete, build_deadlift_athlete
@@ -168,12 +167,7 @@ def run_session(seed: int, *, duration: float = 56.0, batched: bool = False) -> 
             w.device.write(COMMAND_CHAR, cmd, 0.11)
         pipe.sensor_connected(w.address, 0.11, chip=cfg.chip)
 
-    inputs: list[Input] = []
-    for s in sim.inputs:
-        if s.kind == "calibrate":
-            inputs.append(Calibrate(t=s.t + OFFSET, athletes=(sim.name,)))
-        elif s.kind == "set":
-            inputs.append(StartSet(s.t + OFFSET, sim.name, s.exercise, s.set, s.target_reps))
+    inputs = sim.pipeline_inputs(offset=OFFSET)
     end = OFFSET + sim.duration
     ticks = [round(OFFSET + 0.25 * k, 9) for k in range(1, int((end - OFFSET) / 0.25) + 1)]
     timeline = sorted([(t, 1, None) for t in ticks] + [(i.t, 0, i) for i in inputs])

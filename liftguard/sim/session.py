@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from liftguard.inputs import Calibrate, Input, StartSet
 from liftguard.sim.athlete import AthleteParams
 from liftguard.sim.body import BodyMotion, check_placement
 from liftguard.sim.faults import FaultLabel
@@ -213,6 +214,21 @@ class SimulatedAthlete:
     slips: list[TruthSlip] = field(default_factory=list)
     day: int = 0
     program: Program | None = None
+
+    def pipeline_inputs(self, *, offset: float = 0.0, athlete: str | None = None) -> list[Input]:
+        """The supervisor's inputs as the pipeline takes them: ``calibrate`` for this athlete
+        and each ``set``, ``offset`` seconds later on the session clock, in time order.
+
+        ``athlete``: the roster name (default: :attr:`name`).
+        """
+        who = self.name if athlete is None else athlete
+        out: list[Input] = []
+        for s in self.inputs:
+            if s.kind == "calibrate":
+                out.append(Calibrate(t=s.t + offset, athletes=(who,)))
+            elif s.kind == "set":
+                out.append(StartSet(s.t + offset, who, s.exercise, s.set, s.target_reps))
+        return out
 
     # --- per-sample truth ---------------------------------------------------------------------
     def lumbar_flexion_deg(self, t: npt.ArrayLike) -> FloatArray:

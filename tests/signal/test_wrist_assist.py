@@ -12,7 +12,6 @@ import pytest
 
 from liftguard.config import AthleteConfig, SensorConfig, SessionConfig, Thresholds
 from liftguard.events import AlertEvent, Event, RepEvent
-from liftguard.inputs import Calibrate, StartSet
 from liftguard.pipeline import Pipeline
 from liftguard.samples import SampleBlock
 from liftguard.sim import Program, SimulatedAthlete, build_session_athlete
@@ -67,11 +66,8 @@ def run(
     p = Pipeline(config, on_event=events.append)
     for s in roster:
         p.sensor_connected(ADDRESS[s], 0.0)
-    for inp in sim.inputs:
-        if inp.kind == "calibrate":
-            p.input(Calibrate(inp.t))
-        else:
-            p.input(StartSet(inp.t, "a", inp.exercise, inp.set, inp.target_reps))
+    for inp in sim.pipeline_inputs(athlete="a"):
+        p.input(inp)
     t, data = imu(sim)
     sending = feed if feed is not None else roster
     steps = {s: max(1, round((block_s or {}).get(s, 0.04) * RATE)) for s in sending}
