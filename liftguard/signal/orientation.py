@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from vqf import VQF
 
 from liftguard._types import FloatArray
@@ -70,8 +71,10 @@ class _StandingAccOffset:
 
     def __init__(self, rate_hz: float) -> None:
         self.size = max(5, round(self.WINDOW_S * rate_hz))
-        self._acc = np.zeros((0, 3))
-        self._gyr = np.zeros((0, 3))
+        # The pending window's samples (preallocated: live feeds them one at a time).
+        self._acc = np.zeros((self.size, 3))
+        self._gyr = np.zeros((self.size, 3))
+        self._held = 0
         self.vertical: FloatArray | None = None
         self.offset = 0.0
         self._windows = 0
@@ -93,52 +96,73 @@ class _StandingAccOffset:
             window closed — and ``moved``, the index just after the first window in which the
             sensor was not still (``None`` if none closed moving).
         """
-        n = acc.shape[0]
-        held = self._acc.shape[0]
-        first_end = self.size - held  # index in this block where the pending window closes
-        whole = max(0, (n - first_end) // self.size + 1) if n >= first_end else 0
-        offsets = np.full(n, self.offset)
-        if whole == 0:
-            self._acc = np.concatenate([self._acc, acc])
-            self._gyr = np.concatenate([self._gyr, gyr])
-            return offsets, None
-        used = first_end + (whole - 1) * self.size
-        # Every window, the pending one first, as (W, size, 3): the same arithmetic for each,
-        # whichever block its samples came in.
-        acc_w = np.concatenate([self._acc, acc[:used]]).reshape(whole, self.size, 3)
-        gyr_w = np.concatenate([self._gyr, gyr[:used]]).reshape(whole, self.size, 3)
-        self._acc, self._gyr = acc[used:].copy(), gyr[used:].copy()
-        g_mean = gyr_w.mean(axis=1)
-        a_mean = acc_w.mean(axis=1)
+        n, size, held = acc.shape[0], self.size, self._held
+        first_end = size - held  # index in this block where the pending window closes
+        if n < first_end:
+            self._acc[held : held + n] = acc
+            self._gyr[held : held + n] = gyr
+            self._held += n
+            return np.full(n, self.offset), None
+        whole = (n - first_end) // size + 1
+        used = first_end + (whole - 1) * size
+        acc_t = _by_sample(self._acc[:held], acc[:used], whole)
+        gyr_t = _by_sample(self._gyr[:held], gyr[:used], whole)
+        self._held = n - used
+        self._acc[: self._held] = acc[used:]
+        self._gyr[: self._held] = gyr[used:]
+        # Sums over a window add its samples in order, as a reduction over the windows' own
+        # axis would, so the statistics are bit for bit those of one window at a time.
+        g_mean = np.add.reduce(gyr_t, axis=0) / size
+        a_mean = np.add.reduce(acc_t, axis=0) / size
         moving = (
             (np.linalg.norm(g_mean, axis=1) > self.GYR_MEAN)
-            | (np.abs(gyr_w - g_mean[:, None, :]).max(axis=(1, 2)) > self.GYR_SPREAD)
-            | (np.linalg.norm(acc_w - a_mean[:, None, :], axis=2).max(axis=1) > self.ACC_SPREAD)
+            | (_spread(gyr_t, g_mean) > self.GYR_SPREAD)
+            | (_norm_spread(acc_t, a_mean) > self.ACC_SPREAD)
         )
         norms = np.linalg.norm(a_mean, axis=1)
-        moved: int | None = None
-        for w in range(whole):
-            end = first_end + w * self.size
-            if moving[w]:
-                if moved is None:
-                    moved = end
-                continue
-            self._learn(float(norms[w]), a_mean[w] / norms[w])
-            # Samples of the following windows are corrected with what is known now.
-            offsets[end:] = self.offset
+        with np.errstate(divide="ignore", invalid="ignore"):  # zero norms are not learned from
+            directions = a_mean / norms[:, None]
+        learned = self._learned(norms, directions, moving)
+        offsets = np.empty(n)
+        offsets[:first_end] = self.offset
+        # The offset in force after each window: the following samples are corrected with it.
+        after = np.empty(whole)
+        done = 0
+        for w, norm in zip(learned.tolist(), norms[learned].tolist(), strict=True):
+            after[done:w] = self.offset
+            # |g·v + β·v + b⊥| ≈ g + β near the vertical v: the raw norm's excess is β.
+            self._windows = min(self._windows + 1, self.MAX_WINDOWS)
+            self.offset += (norm - GRAVITY - self.offset) / self._windows
+            done = w
+        after[done:] = self.offset
+        offsets[first_end:used].reshape(whole - 1, size)[:] = after[:-1, None]
+        offsets[used:] = after[-1]
+        moved = first_end + int(np.argmax(moving)) * size if moving.any() else None
         return offsets, moved
 
-    def _learn(self, norm: float, direction: FloatArray) -> None:
-        """A still window whose mean specific force has ``norm`` (m/s²) along ``direction``."""
-        if abs(norm - GRAVITY) > self.LIMIT:
-            return
+    def _learned(
+        self, norms: FloatArray, directions: FloatArray, moving: npt.NDArray[np.bool_]
+    ) -> npt.NDArray[np.intp]:
+        """Which windows ``(W,)`` the offset is learned from, their mean specific force being
+        ``norms`` (m/s²) along ``directions``: still, of a plausible norm and near the vertical
+        (which the first of them sets, if not set yet)."""
+        # Only a known-bad norm is rejected: a NaN one is learned from, as it always was.
+        usable = np.flatnonzero(~moving & ~(np.abs(norms - GRAVITY) > self.LIMIT))
+        if usable.size == 0:
+            return usable
+        first = self.vertical is None
         if self.vertical is None:
-            self.vertical = direction
-        elif float(direction @ self.vertical) < self._cos_cone:
-            return
-        # |g·v + β·v + b⊥| ≈ g + β near the vertical v: the raw norm's excess is β.
-        self._windows = min(self._windows + 1, self.MAX_WINDOWS)
-        self.offset += (norm - GRAVITY - self.offset) / self._windows
+            self.vertical = directions[usable[0]].copy()
+        vertical = self.vertical
+        cos = directions[usable] @ vertical
+        # The matrix product may round differently from the per-window dot product the
+        # learner used: within rounding of the cone's edge, that one decides.
+        for k in np.flatnonzero(np.abs(cos - self._cos_cone) < 1e-12).tolist():
+            cos[k] = float(directions[usable[k]] @ vertical)
+        inside = ~(cos < self._cos_cone)
+        inside[0] |= first
+        learned: npt.NDArray[np.intp] = usable[inside]
+        return learned
 
     def correct(self, acc: FloatArray, offset: FloatArray) -> FloatArray:
         """``acc`` ``(N, 3)`` with ``offset`` ``(N,)`` along the vertical taken out and each
@@ -150,8 +174,47 @@ class _StandingAccOffset:
         if self.vertical is None or not offset.any():
             return np.ascontiguousarray(acc)
         fixed = acc - offset[:, None] * self.vertical
-        scale = np.linalg.norm(acc, axis=1) / np.maximum(np.linalg.norm(fixed, axis=1), 1e-9)
+        scale = _row_norms(acc) / np.maximum(_row_norms(fixed), 1e-9)
         return np.ascontiguousarray(fixed * scale[:, None])
+
+
+def _by_sample(pending: FloatArray, x: FloatArray, whole: int) -> FloatArray:
+    """``pending`` then ``x`` (``(whole·size, 3)`` in all) as ``(size, whole, 3)``: sample k of
+    every window in row k, so that sums over a window run along the first axis."""
+    joined = np.ascontiguousarray(np.concatenate([pending, x]) if pending.shape[0] else x)
+    # Transposed as whole 3-vectors (24-byte items): much faster than float by float.
+    rows = joined.view(np.dtype((np.void, 24))).reshape(whole, -1)
+    out: FloatArray = np.ascontiguousarray(rows.T).view(np.float64).reshape(-1, whole, 3)
+    return out
+
+
+def _row_norms(x: FloatArray) -> FloatArray:
+    """``np.linalg.norm(x, axis=1)`` of ``(N, 3)`` ``x``, bit for bit (numpy sums a last axis
+    of 3 as ``(a + b) + c``), without numpy's slow reduction over so short an axis."""
+    sq = x * x
+    out: FloatArray = np.sqrt((sq[:, 0] + sq[:, 1]) + sq[:, 2])
+    return out
+
+
+def _spread(x: FloatArray, mean: FloatArray) -> FloatArray:
+    """Largest ``|x − mean|`` of any sample and axis in each window; ``x`` ``(size, W, 3)``."""
+    dev = np.abs(x - mean)
+    # Reduced over the samples first: numpy is slow over a last axis of only 3.
+    out: FloatArray = dev.max(axis=0).max(axis=1)
+    return out
+
+
+def _norm_spread(x: FloatArray, mean: FloatArray) -> FloatArray:
+    """Largest ``‖x − mean‖`` of any sample in each window; ``x`` ``(size, W, 3)``.
+
+    Bit for bit ``np.linalg.norm(x - mean, axis=2).max(axis=0)``: numpy sums a last axis of 3
+    as ``(a + b) + c``, and the root of the largest sum of squares is the largest root. Spelled
+    out because numpy's reductions over so short an axis are slow.
+    """
+    sq = x - mean
+    sq *= sq
+    out: FloatArray = np.sqrt(((sq[..., 0] + sq[..., 1]) + sq[..., 2]).max(axis=0))
+    return out
 
 
 class OrientationEstimator:
