@@ -491,6 +491,32 @@ def test_decode_batch_equals_per_packet_decode(
     assert batch.malformed == malformed
 
 
+@pytest.mark.parametrize("packed", [True, False])
+def test_decode_batch_of_one_length_equals_per_packet_decode(packed: bool) -> None:
+    # Notifications all of one length take a table-shaped fast path: same result.
+    config = MetaWearConfig(chip="bmi270", packed=packed)
+    rng = np.random.default_rng(1)
+    raw = rng.integers(-32768, 32768, (60, 3))
+    packets = [
+        p
+        for a, g in zip(
+            encode_samples(config, "acc", raw),
+            encode_samples(config, "gyr", raw[::-1]),
+            strict=True,
+        )
+        for p in (a, g)
+    ]
+    packets[5] = bytes([0x42, 0x01]) + packets[5][2:]  # unknown register, same length
+    packets[8] = bytes([packets[8][0], packets[8][1] | 0x80]) + packets[8][2:]  # a read reply
+    acc, gyr, malformed = _per_packet(config, packets)
+    batch = MetaWearDecoder(config)
+    b_acc, b_gyr = batch.decode_batch(packets)
+    assert _same(b_acc, acc) and _same(b_gyr, gyr)
+    assert batch.malformed == malformed == 1
+    only_acc = [p for p in packets if p[0] == packets[0][0]]
+    assert _same(batch.decode_batch(only_acc)[0], _per_packet(config, only_acc)[0])
+
+
 def test_decode_batch_mixed_chip_packets_and_empty_batch() -> None:
     decoder = MetaWearDecoder(MetaWearConfig(chip="bmi160"))
     assert decoder.decode_batch([]) == (None, None)

@@ -29,6 +29,7 @@ from liftguard.firmware_bridge.witmotion import (
     decode_frame,
     decode_frames,
     decode_stream,
+    encode_data_frames,
     euler_to_quat,
     parse_register_reply,
     quat_to_euler,
@@ -547,3 +548,14 @@ def test_batched_feed_equals_feed_one_by_one(
     if more_l is not None and more_b is not None:
         assert np.array_equal(more_l.acc, more_b.acc)
     assert batch.feed_batch(np.zeros(0), []) is None
+
+
+def test_back_to_back_and_scattered_frames_are_gathered_alike() -> None:
+    # Back-to-back frames are copied in one slice; scattered ones gathered one by one.
+    raw = np.arange(5 * 9, dtype=np.int64).reshape(5, 9) * 7 - 100
+    frames = encode_data_frames(raw)
+    one = np.frombuffer(frames, dtype=np.uint8).reshape(5, 20)
+    clean, _ = FrameReassembler().feed_many([frames[:33], frames[33:]])
+    junk, _ = FrameReassembler().feed_many([b"\x01" + frames[:40] + b"\x02\x03" + frames[40:]])
+    assert np.array_equal(clean, one) and np.array_equal(junk, one)
+    assert np.array_equal(decode_frames(clean).raw, raw)

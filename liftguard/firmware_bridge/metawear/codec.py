@@ -237,7 +237,10 @@ def _to_si(raw: Int16Array, scale: float) -> FloatArray:
 
 
 def _clipped(raw: Int16Array) -> BoolArray:
-    return np.any((raw <= INT16_MIN) | (raw >= INT16_MAX), axis=1)
+    end = (raw <= INT16_MIN) | (raw >= INT16_MAX)
+    # Column by column: numpy's reductions over a last axis of only 3 are slow.
+    out: BoolArray = end[:, 0] | end[:, 1] | end[:, 2]
+    return out
 
 
 class MetaWearDecoder:
@@ -256,6 +259,13 @@ class MetaWearDecoder:
         self.config = config
         self.malformed = 0
         self._layout = _layout(config.chip)
+        # The layout as tables indexed by (module, register): samples per notification (0 for
+        # a register that carries none) and whether they are accelerometer samples.
+        self._samples_per = np.zeros((256, 256), dtype=np.uint8)  # 64 KiB a sensor
+        self._is_acc = np.zeros((256, 256), dtype=bool)
+        for (module, register), (stream, n) in self._layout.items():
+            self._samples_per[module, register] = n
+            self._is_acc[module, register] = stream == "acc"
         self._scale: dict[Stream, float] = {
             "acc": config.acc_si_per_lsb,
             "gyr": config.gyr_si_per_lsb,
@@ -305,36 +315,39 @@ class MetaWearDecoder:
         reg = buf[np.where(has_header, starts + 1, 0)] if buf.size else np.zeros(count, np.uint8)
         is_reply = has_header & ((reg & READ_BIT) != 0)
 
-        accepted = np.zeros(count, dtype=bool)
         out: dict[Stream, DecodedPacket | None] = {"acc": None, "gyr": None}
-        for stream in ("acc", "gyr"):
+        width = int(lens[0])
+        # The usual batch: notifications all of one length, so the joined bytes are a table
+        # and every accepted one carries the same number of samples.
+        frames = buf.reshape(count, width) if bool(np.all(lens == width)) else None
+        n_of = self._samples_per[mod, reg].astype(np.int64)
+        ok = has_header & (n_of > 0) & (lens == HEADER_BYTES + SAMPLE_BYTES * n_of)
+        is_acc = self._is_acc[mod, reg]
+        streams: tuple[tuple[Stream, BoolArray], ...] = (
+            ("acc", ok & is_acc),
+            ("gyr", ok & ~is_acc),
+        )
+        for stream, take in streams:
             # Per-packet sample count (0 = not this stream), from the chip's register map.
-            per = np.zeros(count, dtype=np.int64)
-            for (m, r), (s, n) in self._layout.items():
-                if s == stream:
-                    hit = (
-                        has_header
-                        & (mod == m)
-                        & (reg == r)
-                        & (lens == HEADER_BYTES + SAMPLE_BYTES * n)
-                    )
-                    per[hit] = n
-            take = per > 0
-            accepted |= take
+            per = np.where(take, n_of, 0)
             if not take.any():
                 continue
-            n_per = per[take]
-            # Byte offset of every sample: payload start + 6 × index within its packet.
-            first = starts[take] + HEADER_BYTES
-            sample_start = np.repeat(first, n_per)
-            within = np.arange(sample_start.size) - np.repeat(np.cumsum(n_per) - n_per, n_per)
-            sample_start += SAMPLE_BYTES * within
-            idx = sample_start[:, None] + np.arange(SAMPLE_BYTES)
-            raw = buf[idx].view(_LE_INT16)  # (m, 6) uint8 -> (m, 3) int16
+            if frames is not None:
+                rows = frames[take, HEADER_BYTES:] if not take.all() else frames[:, HEADER_BYTES:]
+                raw = np.ascontiguousarray(rows).view(_LE_INT16).reshape(-1, 3)
+            else:
+                n_per = per[take]
+                # Byte offset of every sample: payload start + 6 × index within its packet.
+                first = starts[take] + HEADER_BYTES
+                sample_start = np.repeat(first, n_per)
+                within = np.arange(sample_start.size) - np.repeat(np.cumsum(n_per) - n_per, n_per)
+                sample_start += SAMPLE_BYTES * within
+                idx = sample_start[:, None] + np.arange(SAMPLE_BYTES)
+                raw = buf[idx].view(_LE_INT16)  # (m, 6) uint8 -> (m, 3) int16
             out[stream] = DecodedPacket(
                 stream, _to_si(raw, self._scale[stream]), _clipped(raw), counts=per
             )
-        self.malformed += int(np.count_nonzero(~accepted & ~is_reply))
+        self.malformed += int(np.count_nonzero(~ok & ~is_reply))
         return out["acc"], out["gyr"]
 
 
