@@ -5,7 +5,9 @@ Per sensor family, a recorded session (2 athletes, one 5-rep set of each LIFTMOR
 ``benchmarks/_offline.py``) is pushed through a fresh :class:`~liftguard.pipeline.Pipeline` as a
 replay does: the supervisor's inputs first (they take effect when the data reaches them), then
 every sensor's notifications in large batches (``--batch-s`` seconds of each sensor per call,
-sensors interleaved), with a clock tick after each batch. Two measurements:
+sensors interleaved; by default the window a fast replay feeds,
+:data:`liftguard.recording.replay.FAST_WINDOW_S`), with a clock tick after each batch. Two
+measurements:
 
 * ``feed_packets``: decode included — reassembly and decoding of the notification bytes,
   clock sync, orientation (VQF), the athlete stage (calibration, angles, reps, alarms);
@@ -19,7 +21,7 @@ when other processes share it) and per wall-clock second. A cProfile of each fam
 family's is printed, all are in the JSON).
 Goal: ≥ 1 M samples/s.
 
-    python benchmarks/pipeline.py [--runs 5] [--batch-s 10] [--families metawear,dot,witmotion]
+    python benchmarks/pipeline.py [--runs 5] [--batch-s 60] [--families metawear,dot,witmotion]
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from liftguard.config import SessionConfig
 from liftguard.events import AlertEvent, Event
 from liftguard.inputs import Input
 from liftguard.pipeline import Pipeline
+from liftguard.recording.replay import FAST_WINDOW_S
 from liftguard.samples import SampleBlock
 from liftguard.sim import EXERCISES, Program, build_session_athlete
 
@@ -214,7 +217,7 @@ def _short(filename: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--batch-s", type=float, default=10.0)
+    ap.add_argument("--batch-s", type=float, default=FAST_WINDOW_S)
     ap.add_argument("--families", default=",".join(FAMILIES))
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):

@@ -4,7 +4,10 @@ End to end = read the MCAP file + decode every notification + the whole pipeline
 VQF, calibration, angles, reps, alarms), as ``liftguard replay --fast`` does. Reported as a
 multiple of real time (median of several runs, on one core), plus file size per sensor-hour.
 
-    python benchmarks/replay.py [--minutes 10] [--runs 5]
+    python benchmarks/replay.py [--minutes 10] [--runs 5] [--window-s S]
+
+``--window-s`` overrides the replay's fast window (session seconds fed per step; default: what
+:func:`~liftguard.recording.replay` picks when running fast).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--window-s", type=float, default=None)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.mcap"
@@ -47,7 +51,7 @@ def main() -> None:
             rec = read_recording(path)
             t1 = time.perf_counter()
             events: list[Event] = []
-            replay(rec, events.append)
+            replay(rec, events.append, window_s=args.window_s)
             t2 = time.perf_counter()
             read_s.append(t1 - t0)
             total_s.append(t2 - t0)
@@ -62,6 +66,7 @@ def main() -> None:
         "sensors": sensors,
         "rate_hz": 100,
         "runs": args.runs,
+        "window_s": args.window_s,
         "replay_s_median": med,
         "replay_s_all": total_s,
         "read_s_median": statistics.median(read_s),
