@@ -28,6 +28,7 @@ from liftguard.firmware_bridge import assembler_for
 from liftguard.firmware_bridge.stream import Assembler, RawSamples, feed_one_by_one
 from liftguard.inputs import Acknowledge, Calibrate, Input, StartSet
 from liftguard.samples import SampleBlock
+from liftguard.signal._vec import row_norms
 from liftguard.signal.athlete import AngleSamples, AthleteMonitor, SetAlarm, SetLanding, SetRep
 from liftguard.signal.calibration import CalibrationResult
 from liftguard.signal.clock_sync import DeviceClockSync, HostClockSync
@@ -165,9 +166,11 @@ class Pipeline:
         # Per packet, as live does it (a plain loop over floats): staleness ending, gaps
         # restarting the rate window, the rate check.
         counts = (
-            raw.arrivals()[1].tolist() if raw is not None and len(raw) else [0] * len(host_times)
+            raw.arrivals()[1]
+            if raw is not None and len(raw)
+            else np.zeros(len(host_times), dtype=np.int64)
         )
-        for h, measured in ch.health.packets_arrived(host_times.tolist(), counts):
+        for h, measured in ch.health.packets_arrived(host_times, counts):
             if measured is None:
                 self.sensor_state(address, h, "streaming", detail="data again")
             else:
@@ -235,8 +238,8 @@ class Pipeline:
                     f"{ch.sensor.placement} sensor at the end of its range (readings clipped)",
                 )
         quat = ch.orientation.update(block)
-        gyr_norm = np.linalg.norm(block.gyr, axis=1)
-        acc_norm = np.linalg.norm(block.acc, axis=1)
+        gyr_norm = row_norms(block.gyr)
+        acc_norm = row_norms(block.acc)
         monitor = self._athletes[ch.athlete]
         if ch.wrist is not None:
             _, h, still = ch.wrist.update(block.t, quat, block.acc, block.gyr)

@@ -7,9 +7,12 @@ all safe".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from liftguard._types import FloatArray, IntArray
 
 __all__ = ["CLIP_REPEAT_S", "RATE_TOLERANCE", "STALE_S", "DegradedKind", "SensorHealth"]
 
@@ -76,7 +79,7 @@ class SensorHealth:
         return None
 
     def packets_arrived(
-        self, host_times: list[float], counts: list[int]
+        self, host_times: Sequence[float] | FloatArray, counts: Sequence[int] | IntArray
     ) -> list[tuple[float, float | None]]:
         """:meth:`on_data` then, for packets that completed samples, :meth:`samples_arrived`,
         for a run of packets in arrival order (replay batches them; one tight loop instead of
@@ -87,7 +90,13 @@ class SensorHealth:
             rate)`` where the rate alert fires, in order.
         """
         if len(host_times) >= VECTOR_MIN_PACKETS:
-            return self._packets_vector(host_times, counts)
+            return self._packets_vector(
+                np.asarray(host_times, dtype=np.float64), np.asarray(counts, dtype=np.int64)
+            )
+        if isinstance(host_times, np.ndarray):
+            host_times = host_times.tolist()
+        if isinstance(counts, np.ndarray):
+            counts = counts.tolist()
         out: list[tuple[float, float | None]] = []
         last, start, got = self.last_host, self._window_start, self._window_samples
         check = self.rate_hz > 0 and not self.rate_alerted
@@ -116,23 +125,19 @@ class SensorHealth:
         self.last_host, self._window_start, self._window_samples = last, start, got
         return out
 
-    def _packets_vector(
-        self, host_times: list[float], counts: list[int]
-    ) -> list[tuple[float, float | None]]:
+    def _packets_vector(self, h: FloatArray, c: IntArray) -> list[tuple[float, float | None]]:
         """:meth:`packets_arrived` with array operations: one step per rate window (5 s) or
         gap instead of one per packet. The loop above is the reference it must match.
         """
         out: list[tuple[float, float | None]] = []
-        h = np.asarray(host_times, dtype=np.float64)
-        c = np.asarray(counts, dtype=np.int64)
         m = h.size
         if self.stale:
             self.stale = False
-            out.append((host_times[0], None))
+            out.append((float(h[0]), None))
         before = np.nan if self.last_host is None else self.last_host
         gap = h - np.concatenate(([before], h[:-1])) > STALE_S
         gaps = np.flatnonzero(gap)
-        self.last_host = host_times[-1]
+        self.last_host = float(h[-1])
         start, got = self._window_start, self._window_samples
         if self.rate_hz <= 0 or self.rate_alerted:
             if gaps.size:
@@ -141,6 +146,7 @@ class SensorHealth:
             return out
         filled = np.flatnonzero(c > 0)
         total = np.concatenate(([0], np.cumsum(c)))
+        ordered = not np.any(np.diff(h) < 0)
         i = 0
         while i < m:
             g = int(gaps[np.searchsorted(gaps, i)]) if gaps.size and gaps[-1] >= i else m
@@ -151,23 +157,21 @@ class SensorHealth:
                 if nxt == filled.size:
                     break
                 i = int(filled[nxt])
-                start, got = host_times[i], 0
+                start, got = float(h[i]), 0
                 i += 1
                 continue
-            # The window closes at the first packet with samples whose span reaches the length.
-            closes = (c[i:g] > 0) & ~(h[i:g] - start < RATE_WINDOW_S)
-            k = i + int(np.argmax(closes)) if closes.any() else g
+            k = _window_end(h, c, i, g, start, ordered)
             if k == g:
                 got += int(total[g] - total[i])
                 i = g
                 continue
             got += int(total[k + 1] - total[i])
-            measured = got / (host_times[k] - start)
-            start, got = host_times[k], 0
+            measured = got / (float(h[k]) - start)
+            start, got = float(h[k]), 0
             i = k + 1
             if abs(measured / self.rate_hz - 1.0) > RATE_TOLERANCE:
                 self.rate_alerted = True
-                out.append((host_times[k], measured))
+                out.append((float(h[k]), measured))
                 if gaps.size and gaps[-1] >= i:
                     start = None
                 break
@@ -211,3 +215,23 @@ class SensorHealth:
             self.last_clip_alert = t
             return True
         return False
+
+
+def _window_end(h: FloatArray, c: IntArray, i: int, g: int, start: float, ordered: bool) -> int:
+    """The first packet in ``[i, g)`` with samples whose span from ``start`` (s) reaches
+    :data:`RATE_WINDOW_S` — the rate window closes there — or ``g``.
+
+    Looked for in short runs, from where bisection says it can begin when the host times are
+    in order: a scan to the batch's end per window would cost as much as the per-packet loop.
+    """
+    lo = i
+    if ordered:
+        # A packet a millisecond short of the window cannot close it, whatever the rounding.
+        lo = max(i, int(np.searchsorted(h, start + RATE_WINDOW_S - 1e-3)))
+    while lo < g:
+        hi = min(g, lo + 64)
+        closes = (c[lo:hi] > 0) & ~(h[lo:hi] - start < RATE_WINDOW_S)
+        if closes.any():
+            return lo + int(np.argmax(closes))
+        lo = hi
+    return g

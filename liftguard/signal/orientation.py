@@ -8,6 +8,7 @@ from vqf import VQF
 
 from liftguard._types import FloatArray
 from liftguard.samples import SampleBlock
+from liftguard.signal._vec import row_norms
 
 __all__ = ["OrientationEstimator"]
 
@@ -174,7 +175,7 @@ class _StandingAccOffset:
         if self.vertical is None or not offset.any():
             return np.ascontiguousarray(acc)
         fixed = acc - offset[:, None] * self.vertical
-        scale = _row_norms(acc) / np.maximum(_row_norms(fixed), 1e-9)
+        scale = row_norms(acc) / np.maximum(row_norms(fixed), 1e-9)
         return np.ascontiguousarray(fixed * scale[:, None])
 
 
@@ -185,14 +186,6 @@ def _by_sample(pending: FloatArray, x: FloatArray, whole: int) -> FloatArray:
     # Transposed as whole 3-vectors (24-byte items): much faster than float by float.
     rows = joined.view(np.dtype((np.void, 24))).reshape(whole, -1)
     out: FloatArray = np.ascontiguousarray(rows.T).view(np.float64).reshape(-1, whole, 3)
-    return out
-
-
-def _row_norms(x: FloatArray) -> FloatArray:
-    """``np.linalg.norm(x, axis=1)`` of ``(N, 3)`` ``x``, bit for bit (numpy sums a last axis
-    of 3 as ``(a + b) + c``), without numpy's slow reduction over so short an axis."""
-    sq = x * x
-    out: FloatArray = np.sqrt((sq[:, 0] + sq[:, 1]) + sq[:, 2])
     return out
 
 

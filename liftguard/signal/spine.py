@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from liftguard.signal._vec import row_dots, row_norms
+
 if TYPE_CHECKING:
     from liftguard._types import FloatArray
     from liftguard.signal.calibration import SegmentFrame
@@ -142,14 +144,31 @@ def bend_and_twist(
     """
     ls = rotate(quat_sacrum, left_axis(sacrum))
     c, s = np.cos(offset), np.sin(offset)
-    row = []
-    for axis in (upper.forward, left_axis(upper), upper.up):
-        v = rotate(quat_upper, axis)
-        # Rz(offset) applied to the upper sensor's world vector, dotted with the pelvis's left.
-        vx, vy = c * v[:, 0] - s * v[:, 1], s * v[:, 0] + c * v[:, 1]
-        row.append(ls[:, 0] * vx + ls[:, 1] * vy + ls[:, 2] * v[:, 2])
-    r10, r11, r12 = row
+    # The middle row is the pelvis's left axis seen in the upper segment's axes:
+    # (Rz(offset) Ru a) · ls = a · (Ruᵀ Rz(−offset) ls) for each upper axis a — one rotation
+    # of one vector per sample instead of three.
+    back = np.empty_like(ls)
+    back[:, 0] = c * ls[:, 0] + s * ls[:, 1]
+    back[:, 1] = c * ls[:, 1] - s * ls[:, 0]
+    back[:, 2] = ls[:, 2]
+    m = _unrotate(quat_upper, back)
+    r10, r11, r12 = (m @ axis for axis in (upper.forward, left_axis(upper), upper.up))
     return np.arctan2(-r12, np.hypot(r10, r11)), np.arctan2(r10, r11)
+
+
+def _unrotate(quat: FloatArray, v: FloatArray) -> FloatArray:
+    """World vectors ``v`` ``(N, 3)`` in each sensor's frame: ``R(q)ᵀ v`` for ``(N, 4)``
+    sensor-to-world ``quat`` (the conjugate's rotation: ``v − 2w(u × v) + 2u × (u × v)``)."""
+    w, x, y, z = quat[:, 0], quat[:, 1], quat[:, 2], quat[:, 3]
+    vx, vy, vz = v[:, 0], v[:, 1], v[:, 2]
+    cx = y * vz - z * vy
+    cy = z * vx - x * vz
+    cz = x * vy - y * vx
+    out = np.empty_like(v)
+    out[:, 0] = vx + 2.0 * (y * cz - z * cy - w * cx)
+    out[:, 1] = vy + 2.0 * (z * cx - x * cz - w * cy)
+    out[:, 2] = vz + 2.0 * (x * cy - y * cx - w * cz)
+    return out
 
 
 def heading(quat: FloatArray, axis: FloatArray) -> FloatArray:
@@ -167,9 +186,9 @@ def nlerp(t: FloatArray, ts: FloatArray, qs: FloatArray) -> FloatArray:
     t0, t1 = ts[right - 1], ts[right]
     w = np.clip((t - t0) / np.where(t1 > t0, t1 - t0, 1.0), 0.0, 1.0)[:, None]
     q0, q1 = qs[right - 1], qs[right]
-    sign = np.where(np.sum(q0 * q1, axis=1) < 0.0, -1.0, 1.0)[:, None]
+    sign = np.where(row_dots(q0, q1) < 0.0, -1.0, 1.0)[:, None]
     q = (1.0 - w) * q0 + w * sign * q1
-    out: FloatArray = q / np.linalg.norm(q, axis=1, keepdims=True)
+    out: FloatArray = q / row_norms(q)[:, None]
     return out
 
 

@@ -150,11 +150,12 @@ def test_the_right_rate_with_a_burst_of_lost_packets_is_not_a_rate_alert() -> No
     assert s.alerts("sensor_rate") == []
 
 
+@pytest.mark.parametrize("swapped", [False, True])  # host times out of order (an edited file)
 @pytest.mark.parametrize("rate_hz", [100.0, 46.0])  # a slow sensor; about the right rate
 @pytest.mark.parametrize("n_cuts", [0, 3, 12])
 @pytest.mark.parametrize("seed", range(8))
 def test_a_run_of_packets_judges_health_as_packet_by_packet(
-    seed: int, n_cuts: int, rate_hz: float
+    seed: int, n_cuts: int, rate_hz: float, swapped: bool
 ) -> None:
     # Replay hands the health checks a run of packets at once; live, one at a time. Gaps
     # (restarting the rate window), stale episodes ending and a slow sensor alike.
@@ -163,6 +164,9 @@ def test_a_run_of_packets_judges_health_as_packet_by_packet(
     rng = np.random.default_rng(seed)
     steps = rng.choice([0.03, 0.03, 0.05, 0.4], size=400, p=[0.6, 0.2, 0.19, 0.01])
     hosts = np.cumsum(steps).tolist()
+    if swapped:
+        for k in rng.choice(np.arange(1, 398), size=6, replace=False).tolist():
+            hosts[k], hosts[k + 1] = hosts[k + 1], hosts[k]
     counts = rng.choice([0, 2, 3], size=400).tolist()
     one, run = SensorHealth(rate_hz=rate_hz), SensorHealth(rate_hz=rate_hz)
     one.on_connected(0.0)

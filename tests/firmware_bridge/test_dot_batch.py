@@ -229,10 +229,13 @@ def test_non_bytes_notifications_take_the_careful_path_with_the_same_result(
     config, hosts, packets, cuts = stream
     packets = list(packets)
     for i in where:
-        k, i = i % 3, i % len(packets)
-        if isinstance(packets[i], bytes):
-            # A str is malformed; a bytearray (or a byte memoryview) is as good as bytes.
-            packets[i] = ("junk", bytearray(packets[i]), memoryview(packets[i]))[k]
+        k, i = i % 5, i % len(packets)
+        data = packets[i]
+        if isinstance(data, bytes):
+            # A str or None is malformed; a bytearray (or a byte memoryview) is as good as
+            # bytes; a memoryview of int16 has the bytes but a len() that counts items.
+            items = memoryview(data).cast("h") if len(data) % 2 == 0 else None
+            packets[i] = ("junk", bytearray(data), memoryview(data), None, items)[k]
     replay_both(config, hosts, packets, cuts)
 
 

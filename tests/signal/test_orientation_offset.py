@@ -10,7 +10,6 @@ from liftguard.signal.orientation import (
     GRAVITY,
     _by_sample,
     _norm_spread,
-    _row_norms,
     _spread,
     _StandingAccOffset,
 )
@@ -106,4 +105,3 @@ def test_window_statistics_are_numpys_bit_for_bit(whole: int) -> None:
     assert np.array_equal(
         _norm_spread(t, mean), np.linalg.norm(by_window - mean[:, None], axis=2).max(axis=1)
     )
-    assert np.array_equal(_row_norms(x), np.linalg.norm(x, axis=1))

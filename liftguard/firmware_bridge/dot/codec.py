@@ -343,9 +343,14 @@ class DotDecoder:
         none = np.zeros(0, dtype=np.int64)
         if count == 0:
             return None, none
-        if not set(map(type, packets)) <= {bytes, bytearray}:
-            # Something that is not plain bytes (a str, a memoryview whose len() counts items
-            # rather than bytes, …): take the careful per-packet path.
+        try:
+            blob = b"".join(packets)
+            lens = np.fromiter(map(len, packets), dtype=np.int64, count=count)
+        except TypeError:
+            blob, lens = b"", np.full(count, -1)
+        if len(blob) != int(lens.sum()):
+            # Something that is not a bytes-like object (a str, None…), or one whose len()
+            # counts items rather than bytes (a memoryview of int16): the careful per-packet path.
             index: list[int] = []
             decoded: list[DecodedPacket] = []
             for i, data in enumerate(packets):
@@ -354,9 +359,7 @@ class DotDecoder:
                     decoded.append(pkt)
             return _concat(self._mode, decoded), np.array(index, dtype=np.int64)
         size = self._size
-        blob = b"".join(packets)
         buf = np.frombuffer(blob, dtype=np.uint8)
-        lens = np.fromiter(map(len, packets), dtype=np.int64, count=count)
         width = int(lens[0])
         if width in (size, MEDIUM_PAYLOAD_LEN) and bool(np.all(lens == width)):
             # The usual case: every notification the same accepted length (all padded to 40 B,
