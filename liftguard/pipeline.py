@@ -48,7 +48,8 @@ class _SensorChannel:
     def __init__(self, athlete: AthleteConfig, sensor: SensorConfig) -> None:
         self.athlete = athlete.name
         self.sensor = sensor
-        self.assembler: Assembler = assembler_for(sensor)
+        # The pipeline runs its own filter: the device's orientation estimate is not needed.
+        self.assembler: Assembler = assembler_for(sensor, device_orientation=False)
         rate = sensor.stream_rate_hz  # the merged acc + gyro stream's: the faster sensor's
         self.clock = HostClockSync(rate)
         self.device_clock = DeviceClockSync()
@@ -189,7 +190,7 @@ class Pipeline:
         ch = self._channels.get(address.upper())
         if ch is None:
             return
-        ch.assembler = assembler_for(ch.sensor, chip=chip)
+        ch.assembler = assembler_for(ch.sensor, chip=chip, device_orientation=False)
         ch.health.on_connected(t)
         self.sensor_state(address, t, state, detail=chip or "")
 

@@ -92,6 +92,7 @@ def decode_hex(
             frames = reassembler.feed(p)
             if frames.shape[0]:
                 s = decode_frames(frames)
+                assert s.quat is not None  # asked for by default
                 for k in range(s.acc.shape[0]):
                     yield {
                         "notification": i,

@@ -18,7 +18,9 @@ from liftguard.firmware_bridge.witmotion.assembler import WitAssembler
 __all__ = ["assembler_for", "identify"]
 
 
-def assembler_for(sensor: SensorConfig, *, chip: str | None = None) -> Assembler:
+def assembler_for(
+    sensor: SensorConfig, *, chip: str | None = None, device_orientation: bool = True
+) -> Assembler:
     """A fresh assembler for ``sensor``'s family and wire configuration.
 
     ``chip`` is what module discovery reported on connect (MetaMotion: ``"bmi160"`` or
@@ -27,11 +29,15 @@ def assembler_for(sensor: SensorConfig, *, chip: str | None = None) -> Assembler
     different); its assembler merges them at ``sensor.stream_rate_hz``. Other families take
     everything from the roster entry (rate, mode; :class:`SensorConfig` refuses a separate gyro
     rate for them).
+
+    ``device_orientation=False``: the samples need not carry the device's own orientation
+    estimate where it is only an extra (WitMotion's angles; a DOT's quaternion modes still
+    need theirs to give acc and gyro).
     """
     if sensor.family == "metawear":
         return MetaWearAssembler.for_sensor(sensor, chip=chip or "bmi160")
     if sensor.family == "witmotion":
-        return WitAssembler.for_sensor(sensor)
+        return WitAssembler.for_sensor(sensor, device_orientation=device_orientation)
     if sensor.family == "dot":
         return DotAssembler.for_sensor(sensor)
     raise ConfigError(f"sensor {sensor.address}: no decoder for family {sensor.family!r}")

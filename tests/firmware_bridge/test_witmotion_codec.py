@@ -559,3 +559,19 @@ def test_back_to_back_and_scattered_frames_are_gathered_alike() -> None:
     junk, _ = FrameReassembler().feed_many([b"\x01" + frames[:40] + b"\x02\x03" + frames[40:]])
     assert np.array_equal(clean, one) and np.array_equal(junk, one)
     assert np.array_equal(decode_frames(clean).raw, raw)
+
+
+def test_an_assembler_without_device_orientation_gives_the_same_samples_without_quat() -> None:
+    from liftguard.firmware_bridge.witmotion.assembler import WitAssembler
+
+    frames = [frame(100 * k, 0, 2048, k, -k, 0, 90 * k, 180 * k, 270 * k) for k in range(30)]
+    packets = [b"".join(frames[k : k + 3]) for k in range(0, 30, 3)]
+    hosts = np.arange(len(packets)) * 0.03
+    full, lean = WitAssembler(), WitAssembler(device_orientation=False)
+    a = full.feed_batch(hosts, packets)
+    b = lean.feed_batch(hosts, packets)
+    assert a is not None and b is not None and a.quat is not None and b.quat is None
+    assert np.array_equal(a.acc, b.acc) and np.array_equal(a.gyr, b.gyr)
+    assert np.array_equal(a.flags, b.flags) and np.array_equal(a.packet_counts, b.packet_counts)
+    one = WitAssembler(device_orientation=False).feed(0.0, packets[0])
+    assert one is not None and one.quat is None

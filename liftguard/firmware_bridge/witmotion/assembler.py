@@ -32,21 +32,24 @@ class WitAssembler:
 
     Args:
         config: the wire configuration the sensor was set to (its rate).
+        device_orientation: also give the device's own orientation (``RawSamples.quat``,
+            from its Euler angles); the pipeline, which runs its own filter, does without.
 
     ``feed`` never raises on bad bytes: bytes that cannot start a frame are skipped and each
     run of them counts once in :attr:`malformed`. Register replies (``55 71``) are skipped
     without counting.
     """
 
-    def __init__(self, config: WitConfig | None = None) -> None:
+    def __init__(self, config: WitConfig | None = None, *, device_orientation: bool = True) -> None:
         self.config = config or WitConfig()
+        self.device_orientation = device_orientation
         self.rate_hz = self.config.rate_hz
         self.reassembler = FrameReassembler()
 
     @classmethod
-    def for_sensor(cls, sensor: SensorConfig) -> WitAssembler:
+    def for_sensor(cls, sensor: SensorConfig, *, device_orientation: bool = True) -> WitAssembler:
         """An assembler for a roster sensor; ConfigError if it is not a usable WitMotion."""
-        return cls(WitConfig.for_sensor(sensor))
+        return cls(WitConfig.for_sensor(sensor), device_orientation=device_orientation)
 
     @property
     def malformed(self) -> int:
@@ -59,7 +62,7 @@ class WitAssembler:
         frames = self.reassembler.feed(data)
         if frames.shape[0] == 0:
             return None
-        samples = decode_frames(frames)
+        samples = decode_frames(frames, quat=self.device_orientation)
         if len(samples) == 0:
             return None
         flags = np.where(samples.clipped, FLAG_CLIPPED, 0).astype(np.uint8)
@@ -86,7 +89,7 @@ class WitAssembler:
         is_data = frames[:, 1] == FLAG_DATA
         if not is_data.any():
             return None
-        samples = decode_frames(frames)
+        samples = decode_frames(frames, quat=self.device_orientation)
         counts = np.bincount(index[is_data], minlength=m).astype(np.int64)
         return RawSamples(
             host_time=float(host_times[-1]),

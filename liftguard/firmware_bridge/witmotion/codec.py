@@ -416,7 +416,8 @@ class WitSamples:
         gyr: ``(n, 3)`` angular rate, rad/s, sensor frame.
         angles: ``(n, 3)`` the device's roll, pitch, yaw in rad (Z-Y-X Euler angles of the
             sensor in the device's z-up world frame).
-        quat: ``(n, 4)`` the same orientation as ``[w, x, y, z]`` sensor-to-world, ``w >= 0``.
+        quat: ``(n, 4)`` the same orientation as ``[w, x, y, z]`` sensor-to-world, ``w >= 0``
+            (None when the decoder was asked not to compute it).
         clipped: ``(n,)`` True where an acc or gyro axis sat at int16 full scale (±16 g,
             ±2000 °/s): that sample's magnitude is only a lower bound.
         raw: ``(n, 9)`` int16 counts as received.
@@ -425,7 +426,7 @@ class WitSamples:
     acc: FloatArray
     gyr: FloatArray
     angles: FloatArray
-    quat: FloatArray
+    quat: FloatArray | None
     clipped: BoolArray
     raw: Int16Array
 
@@ -484,7 +485,7 @@ def quat_to_euler(quat: npt.ArrayLike) -> FloatArray:
 _HALF_SCALE = np.array([ACC_SI_PER_LSB] * 3 + [GYR_SI_PER_LSB] * 3 + [0.5 * ANGLE_SI_PER_LSB] * 3)
 
 
-def _decode_raw(raw: Int16Array) -> WitSamples:
+def _decode_raw(raw: Int16Array, *, quat: bool = True) -> WitSamples:
     scaled = raw * _HALF_SCALE
     half = scaled[:, 6:9]
     sensed = raw[:, 0:6]
@@ -495,21 +496,25 @@ def _decode_raw(raw: Int16Array) -> WitSamples:
         acc=scaled[:, 0:3],
         gyr=scaled[:, 3:6],
         angles=half * 2.0,
-        quat=_half_euler_to_quat(half),
+        quat=_half_euler_to_quat(half) if quat else None,
         clipped=clipped,
         raw=raw,
     )
 
 
-def decode_frames(frames: npt.ArrayLike) -> WitSamples:
+def decode_frames(frames: npt.ArrayLike, *, quat: bool = True) -> WitSamples:
     """Decode the ``55 61`` rows of ``frames`` ``(m, 20)`` uint8 (as :class:`FrameReassembler`
-    returns them); other rows (register replies) are skipped. One vectorised pass."""
+    returns them); other rows (register replies) are skipped. One vectorised pass.
+
+    ``quat=False`` leaves the device's angles as angles (``quat`` None): converting them costs
+    a sine and a cosine per angle, and a pipeline that estimates orientation itself skips it.
+    """
     f = np.asarray(frames, dtype=np.uint8)
     if f.ndim != 2 or f.shape[1] != FRAME_BYTES:
         raise ValueError(f"frames must have shape (m, {FRAME_BYTES}), got {f.shape}")
     data = f[(f[:, 0] == HEADER) & (f[:, 1] == FLAG_DATA)]
     raw: Int16Array = np.ascontiguousarray(data[:, HEADER_BYTES:]).view(_LE_INT16)
-    return _decode_raw(raw.reshape(-1, VALUES_PER_FRAME))
+    return _decode_raw(raw.reshape(-1, VALUES_PER_FRAME), quat=quat)
 
 
 def decode_frame(frame: bytes | bytearray) -> WitSamples:
