@@ -228,6 +228,11 @@ def _window_end(h: FloatArray, c: IntArray, i: int, g: int, start: float, ordere
     if ordered:
         # A packet a millisecond short of the window cannot close it, whatever the rounding.
         lo = max(i, int(np.searchsorted(h, start + RATE_WINDOW_S - 1e-3)))
+        # It then closes within a packet or two: look at those one by one.
+        for k in range(lo, min(g, lo + 4)):
+            if c[k] > 0 and not (float(h[k]) - start < RATE_WINDOW_S):
+                return k
+        lo = min(g, lo + 4)
     while lo < g:
         hi = min(g, lo + 64)
         closes = (c[lo:hi] > 0) & ~(h[lo:hi] - start < RATE_WINDOW_S)

@@ -53,12 +53,17 @@ def windowed_min(hosts: FloatArray, bounds: FloatArray, first: int, window_s: fl
     while (1 << len(levels)) <= int(length.max()):
         prev, step = levels[-1], 1 << (len(levels) - 1)
         levels.append(np.minimum(prev[:-step], prev[step:]))
-    table = np.full((len(levels), n), np.inf)
-    for k, run_min in enumerate(levels):
-        table[k, : run_min.size] = run_min
     # floor(log2(length)), exact: the binary exponent
     exp = np.frexp(length.astype(np.float64))[1].astype(np.int64) - 1
-    out: FloatArray = np.minimum(table[exp, lo], table[exp, hi - np.left_shift(1, exp) + 1])
+    # Two runs of 2**exp cover [lo, hi]. Queries share a few levels (mostly the full window's):
+    # one gather per level.
+    out: FloatArray = np.empty(n - first)
+    for k in range(int(exp.min()), int(exp.max()) + 1):
+        q = exp == k
+        if not q.any():
+            continue
+        run_min = levels[k]
+        out[q] = np.minimum(run_min[lo[q]], run_min[hi[q] - (1 << k) + 1])
     return out
 
 
