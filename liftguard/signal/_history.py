@@ -68,6 +68,33 @@ def range_max(values: FloatArray, lo: IntArray, hi: IntArray) -> FloatArray:
     return out
 
 
+_FIELDS = (
+    "t",
+    "trunk",
+    "pelvis",
+    "flex",
+    "sac",
+    "upp",
+    "trunk_s",
+    "pelvis_s",
+    "flex_s",
+    "low",
+    "trunk_v",
+    "flex_v",
+    "low_v",
+)
+_ROW = {name: k for k, name in enumerate(_FIELDS)}
+
+
+def _field(name: str) -> property:
+    row = _ROW[name]
+
+    def get(self: History) -> FloatArray:
+        return self._data[row, : self._n]
+
+    return property(get, doc=f"``{name}`` of the kept samples, ``(M,)`` (a view).")
+
+
 class History:
     """Aligned samples of one athlete over the last ``keep_s`` seconds, with causal smoothing.
 
@@ -80,32 +107,43 @@ class History:
 
     Non-finite inputs are replaced by the last finite value of the same channel (angles 0° and
     accelerations 9.81 m/s² before the first one), so one bad sample cannot poison the sums.
+
+    The fields are views into buffers that grow by doubling: a live session appends a sample
+    or two per notification, and copying the whole history each time would cost more than
+    the rest of the athlete stage.
     """
+
+    t = _field("t")
+    trunk = _field("trunk")
+    pelvis = _field("pelvis")
+    flex = _field("flex")
+    sac = _field("sac")
+    upp = _field("upp")
+    trunk_s = _field("trunk_s")
+    pelvis_s = _field("pelvis_s")
+    flex_s = _field("flex_s")
+    low = _field("low")
+    trunk_v = _field("trunk_v")
+    flex_v = _field("flex_v")
+    low_v = _field("low_v")
 
     def __init__(self, keep_s: float = 40.0, smooth_s: float = 0.15, slope_s: float = 0.1) -> None:
         self.keep_s = float(keep_s)
         self.smooth_s = float(smooth_s)
         self.slope_s = float(slope_s)
         self.delay_s = 0.5 * (self.smooth_s + self.slope_s)
-        self.t = np.zeros(0)
-        self.trunk = np.zeros(0)
-        self.pelvis = np.zeros(0)
-        self.flex = np.zeros(0)
-        self.sac = np.zeros(0)
-        self.upp = np.zeros(0)
-        self.trunk_s = np.zeros(0)
-        self.pelvis_s = np.zeros(0)
-        self.flex_s = np.zeros(0)
-        self.low = np.zeros(0)
-        self.trunk_v = np.zeros(0)
-        self.flex_v = np.zeros(0)
-        self.low_v = np.zeros(0)
+        self._n = 0
+        self._data = np.zeros((len(_FIELDS), 0))
         # Running integer sums: row k holds the sums *before* sample k (one extra row at the end).
-        self._sums = np.zeros((1, 3), dtype=np.int64)
+        self._sum_rows = np.zeros((1, 3), dtype=np.int64)
         self._last = np.array([0.0, 0.0, 0.0, 9.81, 9.81])  # last finite value per channel
 
+    @property
+    def _sums(self) -> IntArray:
+        return self._sum_rows[: self._n + 1]
+
     def __len__(self) -> int:
-        return int(self.t.shape[0])
+        return self._n
 
     def append(
         self,
@@ -121,29 +159,37 @@ class History:
         Returns the index of the block's first sample in the history arrays.
         """
         self._trim()
-        lo = len(self)
-        if t.size == 0:
+        lo = self._n
+        n = t.size
+        if n == 0:
             return lo
         chans = np.stack([trunk, pelvis, flex, sac, upp]).astype(np.float64)
         chans = self._fill(chans)
         q = np.round(np.clip(chans[:3], -_ANGLE_CLIP, _ANGLE_CLIP).T * _QUANTUM).astype(np.int64)
-        sums = self._sums[-1] + np.cumsum(q, axis=0)
-        self._sums = np.concatenate([self._sums, sums])
-        self.t = np.concatenate([self.t, t])
-        self.trunk = np.concatenate([self.trunk, chans[0]])
-        self.pelvis = np.concatenate([self.pelvis, chans[1]])
-        self.flex = np.concatenate([self.flex, chans[2]])
-        self.sac = np.concatenate([self.sac, chans[3]])
-        self.upp = np.concatenate([self.upp, chans[4]])
+        self._reserve(lo + n)
+        d = self._data
+        self._sum_rows[lo + 1 : lo + n + 1] = self._sum_rows[lo] + np.cumsum(q, axis=0)
+        d[_ROW["t"], lo : lo + n] = t
+        d[_ROW["trunk"] : _ROW["upp"] + 1, lo : lo + n] = chans
+        self._n = lo + n
         smooth = self._moving_mean(lo)
-        self.trunk_s = np.concatenate([self.trunk_s, smooth[:, 0]])
-        self.pelvis_s = np.concatenate([self.pelvis_s, smooth[:, 1]])
-        self.flex_s = np.concatenate([self.flex_s, smooth[:, 2]])
-        self.low = np.concatenate([self.low, np.minimum(smooth[:, 0], smooth[:, 2])])
-        self.trunk_v = np.concatenate([self.trunk_v, self._slope(self.trunk_s, lo)])
-        self.flex_v = np.concatenate([self.flex_v, self._slope(self.flex_s, lo)])
-        self.low_v = np.concatenate([self.low_v, self._slope(self.low, lo)])
+        d[_ROW["trunk_s"] : _ROW["flex_s"] + 1, lo : lo + n] = smooth.T
+        d[_ROW["low"], lo : lo + n] = np.minimum(smooth[:, 0], smooth[:, 2])
+        d[_ROW["trunk_v"], lo : lo + n] = self._slope(self.trunk_s, lo)
+        d[_ROW["flex_v"], lo : lo + n] = self._slope(self.flex_s, lo)
+        d[_ROW["low_v"], lo : lo + n] = self._slope(self.low, lo)
         return lo
+
+    def _reserve(self, size: int) -> None:
+        cap = self._data.shape[1]
+        if size <= cap:
+            return
+        cap = max(size, 2 * cap, 256)
+        data = np.zeros((len(_FIELDS), cap))
+        data[:, : self._n] = self._data[:, : self._n]
+        sums = np.zeros((cap + 1, 3), dtype=np.int64)
+        sums[: self._n + 1] = self._sum_rows[: self._n + 1]
+        self._data, self._sum_rows = data, sums
 
     def index(self, t: float, side: str = "left") -> int:
         """``searchsorted`` of session time ``t`` (s) in the kept samples."""
@@ -190,26 +236,12 @@ class History:
     def _trim(self) -> None:
         # Drop in bulk, and only samples older than any look-back: the result of every later
         # computation is then the same whatever the block sizes were.
-        n = len(self)
+        n = self._n
         if n < 2:
             return
         cut = int(np.searchsorted(self.t, self.t[-1] - self.keep_s, side="left"))
         if cut < max(256, n // 2):
             return
-        for name in (
-            "t",
-            "trunk",
-            "pelvis",
-            "flex",
-            "sac",
-            "upp",
-            "trunk_s",
-            "pelvis_s",
-            "flex_s",
-            "low",
-            "trunk_v",
-            "flex_v",
-            "low_v",
-        ):
-            setattr(self, name, getattr(self, name)[cut:])
-        self._sums = self._sums[cut:]
+        self._data[:, : n - cut] = self._data[:, cut:n].copy()
+        self._sum_rows[: n - cut + 1] = self._sum_rows[cut : n + 1].copy()
+        self._n = n - cut
