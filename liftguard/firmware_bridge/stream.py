@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from liftguard._types import FloatArray
 
-__all__ = ["Assembler", "RawSamples", "feed_one_by_one"]
+__all__ = ["Assembler", "RawSamples", "feed_one_by_one", "join_packets"]
 
 
 @dataclass(frozen=True)
@@ -104,3 +104,18 @@ def feed_one_by_one(
         packet_host_times=np.asarray(host_times, dtype=np.float64),
         packet_counts=counts,
     )
+
+
+def join_packets(packets: Sequence[object]) -> tuple[bytes, npt.NDArray[np.int64]] | None:
+    """The notifications' bytes joined, and each one's length in bytes, ``(m,)``.
+
+    None if any is not a bytes-like object (a str, None…) or is one whose ``len()`` counts
+    items rather than bytes (a memoryview of int16): a batch decoder cannot slice those, and
+    the assembler takes them one by one as live does (counted as malformed, or decoded).
+    """
+    try:
+        blob = b"".join(packets)  # type: ignore[arg-type]
+        lens = np.fromiter(map(len, packets), dtype=np.int64, count=len(packets))  # type: ignore[arg-type]
+    except TypeError:
+        return None
+    return (blob, lens) if len(blob) == int(lens.sum()) else None

@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from liftguard.config import SensorConfig
 from liftguard.errors import ConfigError
+from liftguard.firmware_bridge.stream import join_packets
 
 from ._constants import (
     ACTION_START,
@@ -343,14 +344,9 @@ class DotDecoder:
         none = np.zeros(0, dtype=np.int64)
         if count == 0:
             return None, none
-        try:
-            blob = b"".join(packets)
-            lens = np.fromiter(map(len, packets), dtype=np.int64, count=count)
-        except TypeError:
-            blob, lens = b"", np.full(count, -1)
-        if len(blob) != int(lens.sum()):
-            # Something that is not a bytes-like object (a str, None…), or one whose len()
-            # counts items rather than bytes (a memoryview of int16): the careful per-packet path.
+        joined = join_packets(packets)
+        if joined is None:
+            # Not all plain bytes (see join_packets): the careful per-packet path.
             index: list[int] = []
             decoded: list[DecodedPacket] = []
             for i, data in enumerate(packets):
@@ -359,6 +355,7 @@ class DotDecoder:
                     decoded.append(pkt)
             return _concat(self._mode, decoded), np.array(index, dtype=np.int64)
         size = self._size
+        blob, lens = joined
         buf = np.frombuffer(blob, dtype=np.uint8)
         width = int(lens[0])
         if width in (size, MEDIUM_PAYLOAD_LEN) and bool(np.all(lens == width)):

@@ -34,7 +34,7 @@ from liftguard._types import FloatArray
 from liftguard.config import SensorConfig
 from liftguard.firmware_bridge.metawear.codec import MetaWearConfig, MetaWearDecoder
 from liftguard.firmware_bridge.metawear.resample import interpolate_onto
-from liftguard.firmware_bridge.stream import RawSamples, feed_one_by_one
+from liftguard.firmware_bridge.stream import RawSamples, feed_one_by_one, join_packets
 from liftguard.samples import FLAG_CLIPPED, FLAG_INTERPOLATED
 
 __all__ = ["MetaWearAssembler"]
@@ -114,8 +114,11 @@ class MetaWearAssembler:
         m = len(packets)
         if m == 0:
             return None
+        joined = join_packets(packets)
+        if joined is None:
+            return feed_one_by_one(self, host_times, packets)
         malformed_before = self._decoder.malformed
-        acc_new, gyr_new = self._decoder.decode_batch(packets)
+        acc_new, gyr_new = self._decoder.decode_batch(packets, joined=joined)
         fast_new, slow_new = (acc_new, gyr_new) if self._fast == "acc" else (gyr_new, acc_new)
         f_bl, f_bl_clip = _join(self._f, self._f_clip)
         s_bl, s_bl_clip = _join(self._s, self._s_clip)

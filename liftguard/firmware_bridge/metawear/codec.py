@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from liftguard.errors import ConfigError, ProtocolError
+from liftguard.firmware_bridge.stream import join_packets
 
 from ._constants import (
     ACC_DATA_REGISTER,
@@ -294,7 +295,10 @@ class MetaWearDecoder:
         return DecodedPacket(stream, _to_si(raw, self._scale[stream]), _clipped(raw))
 
     def decode_batch(
-        self, packets: Sequence[bytes]
+        self,
+        packets: Sequence[bytes],
+        *,
+        joined: tuple[bytes, npt.NDArray[np.int64]] | None = None,
     ) -> tuple[DecodedPacket | None, DecodedPacket | None]:
         """Decode many notifications at once (replay): ``(acc, gyr)``.
 
@@ -302,12 +306,20 @@ class MetaWearDecoder:
         the batch had none. Malformed packets are counted and skipped, read replies skipped,
         exactly as :meth:`decode` would. Vectorised over the joined bytes: cost is a few numpy
         operations plus one ``len`` per packet.
+
+        ``joined``: :func:`~liftguard.firmware_bridge.stream.join_packets` of ``packets``, if
+        the caller has it. Raises TypeError if they are not all plain bytes (the assembler
+        feeds such a batch one by one instead).
         """
         count = len(packets)
         if count == 0:
             return None, None
-        lens = np.fromiter(map(len, packets), dtype=np.int64, count=count)
-        buf = np.frombuffer(b"".join(packets), dtype=np.uint8)
+        if joined is None:
+            joined = join_packets(packets)
+            if joined is None:
+                raise TypeError("decode_batch takes bytes-like notifications only")
+        blob, lens = joined
+        buf = np.frombuffer(blob, dtype=np.uint8)
         starts = np.cumsum(lens) - lens
         has_header = lens >= HEADER_BYTES
         # Index 0 stands in for header-less packets; `has_header` masks them out below.

@@ -15,7 +15,7 @@ import numpy as np
 
 from liftguard._types import FloatArray
 from liftguard.config import SensorConfig
-from liftguard.firmware_bridge.stream import RawSamples
+from liftguard.firmware_bridge.stream import RawSamples, feed_one_by_one, join_packets
 from liftguard.samples import FLAG_CLIPPED
 
 from ._constants import FLAG_DATA
@@ -85,7 +85,10 @@ class WitAssembler:
         m = len(packets)
         if m == 0:
             return None
-        frames, index = self.reassembler.feed_many(packets)
+        joined = join_packets(packets)
+        if joined is None:
+            return feed_one_by_one(self, host_times, packets)
+        frames, index = self.reassembler.feed_many(packets, joined=joined)
         is_data = frames[:, 1] == FLAG_DATA
         if not is_data.any():
             return None

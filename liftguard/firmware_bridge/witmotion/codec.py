@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from liftguard.config import SensorConfig
 from liftguard.errors import ConfigError, ProtocolError
+from liftguard.firmware_bridge.stream import join_packets
 
 from ._constants import (
     ACC_FULL_SCALE_G,
@@ -380,16 +381,28 @@ class FrameReassembler:
         self.frames += int(scan.starts.size)
         return _gather(buf, scan.starts), scan.starts + (FRAME_BYTES - held)
 
-    def feed_many(self, packets: Sequence[bytes | bytearray]) -> tuple[ByteArray, IntArray]:
+    def feed_many(
+        self,
+        packets: Sequence[bytes | bytearray],
+        *,
+        joined: tuple[bytes, IntArray] | None = None,
+    ) -> tuple[ByteArray, IntArray]:
         """Many notifications at once, in arrival order: exactly what :meth:`feed` on each
         would give and leave behind, found with one scan over the joined bytes.
 
         Returns ``(frames, packet_index)``: ``frames`` ``(m, 20)`` uint8 and ``packet_index``
         ``(m,)`` int64, the index in ``packets`` of the notification that completed each frame.
+        ``joined``: :func:`~liftguard.firmware_bridge.stream.join_packets` of ``packets``, if
+        the caller has it. Raises TypeError if they are not all plain bytes (feed such a batch
+        one by one: :meth:`feed` counts what is not bytes as garbage).
         """
-        lens = np.fromiter(map(len, packets), dtype=np.int64, count=len(packets))
+        if joined is None:
+            joined = join_packets(packets)
+            if joined is None:
+                raise TypeError("feed_many takes bytes-like notifications only")
+        blob, lens = joined
         held = len(self._pending)
-        buf = self._pending + b"".join(packets)
+        buf = self._pending + blob
         scan = _scan(buf, self._discarding)
         self._discarding = scan.discarding
         self._pending = buf[scan.consumed :]
