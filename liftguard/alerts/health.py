@@ -146,7 +146,7 @@ class SensorHealth:
             return out
         filled = np.flatnonzero(c > 0)
         total = np.concatenate(([0], np.cumsum(c)))
-        ordered = not np.any(np.diff(h) < 0)
+        ordered = bool(np.isfinite(h).all()) and not np.any(np.diff(h) < 0)
         i = 0
         while i < m:
             g = int(gaps[np.searchsorted(gaps, i)]) if gaps.size and gaps[-1] >= i else m
