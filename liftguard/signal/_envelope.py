@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
-import numpy.typing as npt
 
 from liftguard._types import FloatArray
 
@@ -81,9 +80,3 @@ def deque_after(
     keep = np.ones(seg_b.size, dtype=bool)
     keep[:-1] = seg_b[:-1] < later_min[1:]
     return deque(zip(seg_h[keep].tolist(), seg_b[keep].tolist(), strict=True))
-
-
-def first_true(mask: npt.NDArray[np.bool_]) -> int:
-    """Index of the first True in ``mask``, or its length if none."""
-    i = int(np.argmax(mask))
-    return i if mask.size and mask[i] else mask.size

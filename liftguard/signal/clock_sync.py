@@ -17,13 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from liftguard._types import FloatArray
-from liftguard.signal._envelope import (
-    VECTOR_MIN_PACKETS,
-    deque_after,
-    first_true,
-    ordered,
-    windowed_min,
-)
+from liftguard.signal._envelope import VECTOR_MIN_PACKETS, deque_after, ordered, windowed_min
+from liftguard.signal._history import first_true
 
 __all__ = ["DeviceClockSync", "HostClockSync"]
 
